@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from accounts.errors import DomainError
+from accounts.models import Membership, Team, User
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For audit and event tables: visible, never changed or deleted from the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ServiceAdminMixin:
+    """Admin pages whose writes go through services: a domain refusal becomes an error message
+    on the page (the transaction rolls back), never a server error."""
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().changeform_view(request, *args, **kwargs)  # type: ignore[misc]
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)  # type: ignore[attr-defined]
+            return HttpResponseRedirect(request.get_full_path())
+
+    def run_service(self, request: HttpRequest, queryset: QuerySet, verb: str, call: Any) -> None:
+        done = 0
+        for obj in queryset:
+            try:
+                call(obj)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"{obj}: {error}", messages.ERROR)  # type: ignore[attr-defined]
+        if done:
+            self.message_user(request, f"{done} {verb}.", messages.SUCCESS)  # type: ignore[attr-defined]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(User)
+class CandorUserAdmin(UserAdmin):
+    fieldsets = (*UserAdmin.fieldsets, ("Candor", {"fields": ("timezone",)}))
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active")
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "slug")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "team", "role")
+    list_filter = ("role", "team")
+    search_fields = ("user__username", "team__name")
+    list_select_related = ("user", "team")

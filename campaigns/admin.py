@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin
+from campaigns import services
+from campaigns.models import (
+    ActivityEvent,
+    ApprovalDecision,
+    ApprovalPolicy,
+    ApprovalStep,
+    Campaign,
+    Dispatch,
+    Outcome,
+    OutreachActivity,
+    ReportRun,
+    ReportSubscription,
+)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner_team", "attributed_to", "status", "starts_on", "ends_on")
+    list_filter = ("status", "owner_team")
+    search_fields = ("name", "objective", "attributed_to")
+    filter_horizontal = ("collaborating_teams", "audiences", "themes")
+    readonly_fields = ("created_by",)
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class ApprovalStepInline(admin.TabularInline):
+    model = ApprovalStep
+    extra = 0
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(admin.ModelAdmin):
+    list_display = ("campaign",)
+    inlines = [ApprovalStepInline]
+
+
+class EventInline(admin.TabularInline):
+    model = ActivityEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "kind", "actor", "from_status", "to_status", "comment", "changes")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OutreachActivity)
+class OutreachActivityAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Edits and transitions go through the campaigns services, so the lifecycle rules hold
+    here exactly as in the API and the UI."""
+
+    list_display = ("title", "campaign", "audience", "channel", "scheduled_at", "status")
+    list_filter = ("status", "campaign", "audience")
+    search_fields = ("title",)
+    list_select_related = ("campaign", "audience", "channel")
+    fields = (
+        "campaign",
+        "title",
+        "audience",
+        "segment",
+        "message",
+        "channel",
+        "scheduled_at",
+        "status",
+        "version",
+        "current_step",
+        "owner",
+        "submitted_by",
+        "approved_content_hash",
+        "approved_at",
+    )
+    readonly_fields = (
+        "status",
+        "version",
+        "current_step",
+        "owner",
+        "submitted_by",
+        "approved_content_hash",
+        "approved_at",
+    )
+    inlines = [EventInline]
+    actions = ["submit", "approve", "cancel"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*self.readonly_fields, "campaign") if obj else self.readonly_fields
+
+    def save_model(
+        self, request: HttpRequest, obj: OutreachActivity, form: ModelForm, change: bool
+    ) -> None:
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        if change:
+            current = OutreachActivity.objects.get(pk=obj.pk)
+            updated = services.activity_update(activity=current, actor=request.user, **data)
+        else:
+            updated = services.activity_create(
+                actor=request.user,
+                campaign=form.cleaned_data["campaign"],
+                title=form.cleaned_data["title"],
+                audience=form.cleaned_data["audience"],
+                segment=form.cleaned_data.get("segment"),
+                message=form.cleaned_data["message"],
+                channel=form.cleaned_data["channel"],
+                scheduled_at=form.cleaned_data["scheduled_at"],
+            )
+        obj.pk = updated.pk
+        obj.version = updated.version
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Events are written by the services only."""
+
+    @admin.action(description="Submit for review")
+    def submit(self, request: HttpRequest, queryset: QuerySet[OutreachActivity]) -> None:
+        self.run_service(
+            request,
+            queryset,
+            "submitted",
+            lambda a: services.activity_submit(activity=a, actor=request.user),
+        )
+
+    @admin.action(description="Approve the current step")
+    def approve(self, request: HttpRequest, queryset: QuerySet[OutreachActivity]) -> None:
+        self.run_service(
+            request,
+            queryset,
+            "approved",
+            lambda a: services.activity_approve(activity=a, actor=request.user),
+        )
+
+    @admin.action(description="Cancel")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[OutreachActivity]) -> None:
+        self.run_service(
+            request,
+            queryset,
+            "cancelled",
+            lambda a: services.activity_cancel(
+                activity=a, actor=request.user, reason="Cancelled in the admin."
+            ),
+        )
+
+
+@admin.register(ActivityEvent)
+class ActivityEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "activity", "kind", "actor", "from_status", "to_status")
+    list_filter = ("kind",)
+    list_select_related = ("activity", "actor")
+
+
+@admin.register(ApprovalDecision)
+class ApprovalDecisionAdmin(ReadOnlyAdmin):
+    list_display = ("at", "activity", "step", "review_round", "user", "verdict")
+    list_select_related = ("activity", "step", "user")
+
+
+@admin.register(Dispatch)
+class DispatchAdmin(ReadOnlyAdmin):
+    list_display = ("activity", "attempt", "result", "started_at", "finished_at")
+    list_filter = ("result",)
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(ReadOnlyAdmin):
+    list_display = ("activity", "reach", "engagement", "recorded_by", "recorded_at")
+
+
+@admin.register(ReportSubscription)
+class ReportSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "owner", "cadence", "send_time", "timezone", "is_active")
+    list_filter = ("cadence", "is_active")
+    filter_horizontal = ("recipients",)
+
+
+@admin.register(ReportRun)
+class ReportRunAdmin(ReadOnlyAdmin):
+    list_display = ("subscription", "period_start", "period_end", "sent_at", "late")

@@ -1,0 +1,481 @@
+"""What we do and when: campaigns, outreach activities and their approval workflow, dispatch
+attempts, outcomes, report subscriptions, and the activity's append-only event log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import Role, Team
+from accounts.permissions import team_ids
+from accounts.validators import validate_timezone
+from audiences.models import Audience, Channel, Segment
+from messaging.models import Message, Theme
+
+
+class CampaignQuerySet(models.QuerySet["Campaign"]):
+    def visible_to(self, user: Any) -> CampaignQuerySet:
+        """Campaigns owned by, or shared with, one of the user's teams."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        teams = team_ids(user)
+        shared = Campaign.collaborating_teams.through.objects.filter(team__in=teams)
+        return self.filter(Q(owner_team__in=teams) | Q(pk__in=shared.values("campaign_id")))
+
+
+@pghistory.track()
+class Campaign(models.Model):
+    """An overt campaign: its objective, the teams that run it, and who speaks."""
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", "Planning"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    objective = models.TextField()
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="campaigns")
+    collaborating_teams = models.ManyToManyField(Team, blank=True, related_name="collaborations")
+    audiences = models.ManyToManyField(Audience, related_name="campaigns")
+    themes = models.ManyToManyField(Theme, blank=True, related_name="campaigns")
+    attributed_to = models.CharField(
+        max_length=200,
+        help_text="The public speaker: who is named as the source of every activity.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner_team", "name"], name="campaign_unique_name"),
+            models.CheckConstraint(
+                condition=~Q(attributed_to=""), name="campaign_attributed_to_required"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="campaign_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["planning", "active", "closed"]),
+                name="campaign_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def access_team_ids(self) -> set[int]:
+        collaborators = getattr(self, "_collaborator_ids", None)
+        if collaborators is None:
+            collaborators = set(self.collaborating_teams.values_list("pk", flat=True))
+            self._collaborator_ids = collaborators
+        return {self.owner_team_id} | collaborators
+
+
+class ApprovalPolicy(models.Model):
+    """A campaign's ordered approval steps. Created with the default two steps."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="approval_policy"
+    )
+
+    class Meta:
+        verbose_name_plural = "approval policies"
+
+    def __str__(self) -> str:
+        return f"Approval policy of {self.campaign}"
+
+
+class ApprovalStep(models.Model):
+    """One step of a policy: who must approve (by role), and whether it checks evidence."""
+
+    class Kind(models.TextChoices):
+        EVIDENCE_REVIEW = "evidence_review", "Evidence review"
+        SIGN_OFF = "sign_off", "Sign-off"
+
+    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    required_role = models.CharField(max_length=10, choices=Role.choices)
+
+    class Meta:
+        ordering = ["policy", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "order"], name="step_unique_order"),
+            models.CheckConstraint(
+                condition=Q(required_role__in=[Role.REVIEWER, Role.APPROVER, Role.LEAD]),
+                name="step_role_may_approve",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+    @property
+    def permission(self) -> str:
+        return {
+            Role.REVIEWER: "campaigns.review",
+            Role.APPROVER: "campaigns.sign_off",
+            Role.LEAD: "campaigns.manage",
+        }[Role(self.required_role)]
+
+
+class ActivityStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    DISPATCHING = "dispatching", "Dispatching"
+    DISPATCHED = "dispatched", "Dispatched"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ActivityQuerySet(models.QuerySet["OutreachActivity"]):
+    def visible_to(self, user: Any) -> ActivityQuerySet:
+        return self.filter(campaign__in=Campaign.objects.visible_to(user))
+
+    def due(self, now: datetime) -> ActivityQuerySet:
+        return self.filter(status=ActivityStatus.APPROVED, scheduled_at__lte=now)
+
+    def citing(self, evidence_id: int) -> ActivityQuerySet:
+        return self.filter(message__citations__evidence_id=evidence_id)
+
+
+@pghistory.track()
+class OutreachActivity(models.Model):
+    """One attributed piece of outreach: a message to an audience through a channel, at a time.
+
+    ``version`` goes up with every transition and edit; services compare it to detect that
+    someone else acted first (optimistic concurrency on top of the row lock)."""
+
+    Status = ActivityStatus
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="activities")
+    title = models.CharField(max_length=200)
+    audience = models.ForeignKey(Audience, on_delete=models.PROTECT, related_name="activities")
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+    )
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="activities")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="activities")
+    scheduled_at = models.DateTimeField(help_text="UTC; entered and shown in audience time.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_activities"
+    )
+    status = models.CharField(
+        max_length=20, choices=ActivityStatus.choices, default=ActivityStatus.DRAFT
+    )
+    version = models.PositiveIntegerField(default=1)
+    review_round = models.PositiveIntegerField(default=0)
+    current_step = models.ForeignKey(
+        ApprovalStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_content_hash = models.CharField(max_length=64, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheduled_at", "pk"]
+        verbose_name_plural = "outreach activities"
+        indexes = [
+            # The dispatch tick's query: due approved activities, oldest first.
+            models.Index(
+                fields=["scheduled_at"],
+                condition=Q(status="approved"),
+                name="activity_due_idx",
+            ),
+            models.Index(fields=["campaign", "status"], name="activity_campaign_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ActivityStatus.values), name="activity_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "dispatching", "dispatched", "completed"])
+                | ~Q(approved_content_hash=""),
+                name="activity_approved_has_hash",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="in_review") | Q(current_step__isnull=False),
+                name="activity_in_review_has_step",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def access_team_ids(self) -> set[int]:
+        return self.campaign.access_team_ids()
+
+    @property
+    def scheduled_local(self) -> datetime:
+        return self.audience.to_local(self.scheduled_at)
+
+    def content_hash(self) -> str:
+        """SHA-256 of everything that decides what goes out, where, to whom and when."""
+        payload = {
+            "message": self.message.content(),
+            "audience": str(self.audience.uuid),
+            "segment": str(self.segment.uuid) if self.segment_id else None,
+            "channel": self.channel.dispatch_identity(),
+            "scheduled_at": self.scheduled_at.isoformat(),
+            "attributed_to": self.campaign.attributed_to,
+        }
+        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+
+class ActivityEvent(models.Model):
+    """The activity's history as users see it: every transition and edit, who, when, from, to,
+    what changed. Append-only: the model refuses updates and deletes, and on PostgreSQL a
+    trigger refuses them in the database too. Works on SQLite as well."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        SUBMITTED = "submitted", "Submitted"
+        STEP_APPROVED = "step_approved", "Step approved"
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        RECALLED = "recalled", "Recalled (evidence withdrawn)"
+        CANCELLED = "cancelled", "Cancelled"
+        DISPATCH_STARTED = "dispatch_started", "Dispatch started"
+        DISPATCHED = "dispatched", "Dispatched"
+        FAILED = "failed", "Failed"
+        RETRIED = "retried", "Retry requested"
+        DEFERRED = "deferred", "Deferred"
+        OUTCOME_RECORDED = "outcome_recorded", "Outcome recorded"
+
+    activity = models.ForeignKey(OutreachActivity, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity}: {self.kind}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("Activity events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Activity events are append-only.")
+
+
+@pghistory.track()
+class ApprovalDecision(models.Model):
+    """One person's verdict on one step of one review round of an activity."""
+
+    class Verdict(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REQUEST_CHANGES = "request_changes", "Request changes"
+
+    activity = models.ForeignKey(
+        OutreachActivity, on_delete=models.PROTECT, related_name="decisions"
+    )
+    step = models.ForeignKey(ApprovalStep, on_delete=models.PROTECT, related_name="decisions")
+    review_round = models.PositiveIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            # The database's own guard against two winners of one step in one round.
+            models.UniqueConstraint(
+                fields=["activity", "step", "review_round"],
+                condition=Q(verdict="approve"),
+                name="decision_one_approval_per_step_round",
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict__in=["approve", "request_changes"]),
+                name="decision_verdict_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict="approve") | ~Q(comment=""),
+                name="decision_changes_need_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.verdict} {self.step} of {self.activity}"
+
+
+class Dispatch(models.Model):
+    """One attempt to send an activity. The idempotency key travels with the outreach so a
+    receiver can de-duplicate."""
+
+    class Result(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    activity = models.ForeignKey(
+        OutreachActivity, on_delete=models.PROTECT, related_name="dispatches"
+    )
+    attempt = models.PositiveIntegerField()
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="dispatches")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=10, choices=Result.choices, default=Result.PENDING)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["activity", "attempt"]
+        verbose_name_plural = "dispatches"
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "attempt"], name="dispatch_unique_attempt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity} attempt {self.attempt}: {self.result}"
+
+
+@pghistory.track()
+class Outcome(models.Model):
+    """What happened after dispatch: reach, engagement, pickups."""
+
+    activity = models.OneToOneField(
+        OutreachActivity, on_delete=models.PROTECT, related_name="outcome"
+    )
+    reach = models.PositiveIntegerField(default=0)
+    engagement = models.PositiveIntegerField(default=0)
+    pickups = models.JSONField(default=list, blank=True, help_text="URLs that picked it up.")
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(engagement__lte=F("reach")) | Q(reach=0),
+                name="outcome_engagement_within_reach",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Outcome of {self.activity}"
+
+
+class ReportSubscription(models.Model):
+    """A manager's standing order for a report on a team or a campaign, on a cadence, at a
+    local time in their timezone."""
+
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    extra_addresses = models.JSONField(default=list, blank=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE)
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE)
+    cadence = models.CharField(max_length=10, choices=Cadence.choices)
+    weekday = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0 = Monday")
+    day_of_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    send_time = models.TimeField()
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    is_active = models.BooleanField(default=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(team__isnull=False, campaign__isnull=True)
+                | Q(team__isnull=True, campaign__isnull=False),
+                name="subscription_one_scope",
+            ),
+            models.CheckConstraint(
+                condition=~Q(cadence="weekly") | Q(weekday__gte=0, weekday__lte=6),
+                name="subscription_weekly_has_weekday",
+            ),
+            models.CheckConstraint(
+                condition=~Q(cadence="monthly") | Q(day_of_month__gte=1, day_of_month__lte=28),
+                name="subscription_monthly_has_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.campaign or self.team
+        return f"{self.get_cadence_display()} report on {scope}"
+
+    def access_team_ids(self) -> set[int]:
+        if self.campaign_id:
+            return self.campaign.access_team_ids()
+        return {self.team_id}
+
+
+class ReportRun(models.Model):
+    """One report sent for one period of a subscription; unique, so a period is sent once."""
+
+    subscription = models.ForeignKey(
+        ReportSubscription, on_delete=models.CASCADE, related_name="runs"
+    )
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    late = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period_start"], name="report_run_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription}: {self.period_start:%Y-%m-%d}"

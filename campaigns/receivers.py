@@ -1,0 +1,21 @@
+"""Campaigns' answers to messaging's domain signals. They run inside the sender's transaction,
+so the evidence change and the recall commit (or roll back) together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from campaigns import services
+from messaging.signals import evidence_withdrawn, message_changed
+
+
+@receiver(evidence_withdrawn, dispatch_uid="campaigns.recall_on_evidence_withdrawn")
+def recall_on_evidence_withdrawn(sender: Any, *, evidence: Any, actor: Any, reason: str, **_: Any):
+    services.activity_recall_citing(evidence=evidence, actor=actor, reason=reason)
+
+
+@receiver(message_changed, dispatch_uid="campaigns.recall_on_message_changed")
+def recall_on_message_changed(sender: Any, *, message: Any, actor: Any, changes: dict, **_: Any):
+    services.activity_recall_using(message=message, actor=actor, changes=changes)

@@ -1,0 +1,215 @@
+"""The approval workflow: submit, approve a step, request changes. The evidence gate and the
+four-eyes rule live here, so every caller (API, UI, admin, tasks) gets them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.errors import Conflict, InvalidInput, RuleViolation
+from accounts.permissions import require
+from campaigns.models import (
+    ActivityEvent,
+    ActivityStatus,
+    ApprovalDecision,
+    ApprovalStep,
+    Campaign,
+    OutreachActivity,
+)
+from campaigns.services import _transitions as t
+from messaging.models import EvidenceItem
+
+S = ActivityStatus
+Kind = ActivityEvent.Kind
+
+
+def _cited(activity: OutreachActivity) -> list[EvidenceItem]:
+    return list(EvidenceItem.objects.filter(citations__message_id=activity.message_id))
+
+
+def _evidence_gate(activity: OutreachActivity) -> None:
+    """Submit is refused unless the message cites evidence and none of it is withdrawn."""
+    cited = _cited(activity)
+    if not cited:
+        raise RuleViolation(
+            "The message cites no evidence; cite at least one source before submitting.",
+            field="message",
+            code="evidence_missing",
+        )
+    withdrawn = [e for e in cited if e.is_withdrawn]
+    if withdrawn:
+        raise RuleViolation(
+            "The message cites withdrawn evidence: "
+            + "; ".join(f"{e.claim[:60]} ({e.status})" for e in withdrawn),
+            field="message",
+            code="evidence_withdrawn",
+        )
+
+
+def _four_eyes(activity: OutreachActivity, actor: Any) -> None:
+    """Nobody approves a step of an activity they drafted or submitted, nor two steps of one
+    round: each step is another person's judgement."""
+    if actor.pk in (activity.owner_id, activity.submitted_by_id):
+        raise RuleViolation(
+            "Four eyes: you drafted or submitted this activity, so someone else must review it.",
+            code="four_eyes",
+        )
+    if ApprovalDecision.objects.filter(
+        activity=activity,
+        review_round=activity.review_round,
+        user=actor,
+        verdict=ApprovalDecision.Verdict.APPROVE,
+    ).exists():
+        raise RuleViolation(
+            "Four eyes: you already approved a step of this review; another person must "
+            "approve the next one.",
+            code="four_eyes",
+        )
+
+
+def _first_step(activity: OutreachActivity) -> ApprovalStep:
+    step = ApprovalStep.objects.filter(policy__campaign_id=activity.campaign_id).first()
+    if step is None:
+        raise RuleViolation("The campaign has no approval steps.", field="campaign")
+    return step
+
+
+@t.atomic
+def activity_submit(*, activity: OutreachActivity, actor: Any) -> OutreachActivity:
+    """Send a draft for review; the evidence gate must pass."""
+    locked = t.lock(activity)
+    require(actor, "campaigns.plan", locked)
+    t.check(locked, "submit")
+    if locked.campaign.status == Campaign.Status.CLOSED:
+        raise RuleViolation("The campaign is closed.", field="campaign")
+    if locked.scheduled_at <= timezone.now():
+        raise InvalidInput(
+            {"scheduled_at": ["The scheduled time has passed; reschedule before submitting."]}
+        )
+    _evidence_gate(locked)
+    from_status = locked.status
+    locked.status = S.IN_REVIEW
+    locked.review_round += 1
+    locked.current_step = _first_step(locked)
+    locked.submitted_by = actor
+    locked.submitted_at = timezone.now()
+    with t.audited(actor, "submit"):
+        t.write(locked, "status", "review_round", "current_step", "submitted_by", "submitted_at")
+        t.record(
+            locked,
+            kind=Kind.SUBMITTED,
+            actor=actor,
+            from_status=from_status,
+            changes={"review_round": locked.review_round, "step": locked.current_step.name},
+        )
+    return locked
+
+
+def _decide(locked: OutreachActivity, actor: Any, verdict: str, comment: str) -> None:
+    try:
+        # A savepoint, so a lost race leaves the outer transaction usable for the error.
+        with transaction.atomic():
+            ApprovalDecision.objects.create(
+                activity=locked,
+                step=locked.current_step,
+                review_round=locked.review_round,
+                user=actor,
+                verdict=verdict,
+                comment=comment,
+            )
+    except IntegrityError as error:
+        raise Conflict("This step was approved by someone else a moment ago.") from error
+
+
+@t.atomic
+def activity_approve(
+    *, activity: OutreachActivity, actor: Any, comment: str = ""
+) -> OutreachActivity:
+    """Approve the current step. The evidence review needs every cited item verified; the last
+    step freezes the content by storing its hash."""
+    locked = t.lock(activity)
+    t.check(locked, "approve")
+    step = locked.current_step
+    assert step is not None  # guaranteed by the activity_in_review_has_step constraint
+    require(actor, step.permission, locked)
+    _four_eyes(locked, actor)
+    _evidence_gate(locked)
+    if step.kind == ApprovalStep.Kind.EVIDENCE_REVIEW:
+        unverified = [e for e in _cited(locked) if e.status != EvidenceItem.Status.VERIFIED]
+        if unverified:
+            raise RuleViolation(
+                "Evidence review needs every cited item verified; not yet verified: "
+                + "; ".join(e.claim[:60] for e in unverified),
+                field="message",
+                code="evidence_unverified",
+            )
+    next_step = (
+        ApprovalStep.objects.filter(policy_id=step.policy_id, order__gt=step.order)
+        .order_by("order")
+        .first()
+    )
+    from_status = locked.status
+    with t.audited(actor, "approve"):
+        _decide(locked, actor, ApprovalDecision.Verdict.APPROVE, comment)
+        if next_step is not None:
+            locked.current_step = next_step
+            t.write(locked, "current_step")
+            t.record(
+                locked,
+                kind=Kind.STEP_APPROVED,
+                actor=actor,
+                from_status=from_status,
+                comment=comment,
+                changes={"step": step.name, "next_step": next_step.name},
+            )
+        else:
+            locked.status = S.APPROVED
+            locked.current_step = None
+            locked.approved_content_hash = locked.content_hash()
+            locked.approved_at = timezone.now()
+            t.write(locked, "status", "current_step", "approved_content_hash", "approved_at")
+            t.record(
+                locked,
+                kind=Kind.APPROVED,
+                actor=actor,
+                from_status=from_status,
+                comment=comment,
+                changes={"step": step.name, "content_hash": locked.approved_content_hash},
+            )
+    return locked
+
+
+@t.atomic
+def activity_request_changes(
+    *, activity: OutreachActivity, actor: Any, comment: str
+) -> OutreachActivity:
+    """Send an activity in review back to its owner, saying what must change."""
+    locked = t.lock(activity)
+    t.check(locked, "request_changes")
+    step = locked.current_step
+    assert step is not None
+    require(actor, step.permission, locked)
+    if not comment.strip():
+        raise InvalidInput({"comment": ["Say what must change."]})
+    if actor.pk in (locked.owner_id, locked.submitted_by_id):
+        raise RuleViolation(
+            "You drafted or submitted this activity; edit it instead of reviewing it.",
+            code="four_eyes",
+        )
+    from_status = locked.status
+    with t.audited(actor, "request_changes"):
+        _decide(locked, actor, ApprovalDecision.Verdict.REQUEST_CHANGES, comment.strip())
+        locked.status = S.CHANGES_REQUESTED
+        locked.current_step = None
+        t.write(locked, "status", "current_step")
+        t.record(
+            locked,
+            kind=Kind.CHANGES_REQUESTED,
+            actor=actor,
+            from_status=from_status,
+            comment=comment.strip(),
+            changes={"step": step.name},
+        )
+    return locked

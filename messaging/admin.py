@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin
+from messaging import services
+from messaging.models import Citation, EvidenceItem, Message, MessageRevision, Theme
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner_team", "marking")
+    list_filter = ("marking", "owner_team")
+    search_fields = ("title", "summary")
+    filter_horizontal = ("shared_with",)
+
+
+@admin.register(EvidenceItem)
+class EvidenceItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    list_display = ("claim", "publisher", "admiralty_code", "status", "owner_team", "marking")
+    list_filter = ("status", "source_reliability", "information_credibility", "marking")
+    search_fields = ("claim", "publisher", "source_url")
+    # Verification changes only through the services (dispute and retract need a reason:
+    # use the UI or the API); the admin shows who changed it, when and why.
+    readonly_fields = ("status", "status_changed_by", "status_changed_at", "status_reason")
+    filter_horizontal = ("shared_with",)
+    actions = ["verify"]
+
+    @admin.action(description="Verify the selected evidence")
+    def verify(self, request: HttpRequest, queryset: QuerySet[EvidenceItem]) -> None:
+        self.run_service(
+            request,
+            queryset,
+            "verified",
+            lambda e: services.evidence_verify(evidence=e, actor=request.user),
+        )
+
+
+class CitationInline(admin.TabularInline):
+    model = Citation
+    extra = 0
+    autocomplete_fields = ["evidence"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("headline", "theme", "language", "audience", "version")
+    list_filter = ("language", "theme")
+    search_fields = ("headline", "body")
+    readonly_fields = ("version",)
+    filter_horizontal = ("shared_with",)
+    inlines = [CitationInline]
+
+
+@admin.register(MessageRevision)
+class MessageRevisionAdmin(ReadOnlyAdmin):
+    list_display = ("message", "version", "edited_by", "edited_at")
+    list_select_related = ("message", "edited_by")
+
+
+@admin.register(Citation)
+class CitationAdmin(admin.ModelAdmin):
+    list_display = ("message", "evidence", "sentence")
+    list_select_related = ("message", "evidence")
