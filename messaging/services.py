@@ -248,6 +248,9 @@ def _revision(message: Message, actor: Any) -> None:
 
 
 def _cite(*, message: Message, evidence: EvidenceItem, sentence: str, actor: Any) -> Citation:
+    # Read the evidence afresh under a row lock: a caller's copy may predate a retraction, and
+    # a retraction racing with this citation must wait for it (then recall what it backs).
+    evidence = EvidenceItem.objects.select_for_update().get(pk=evidence.pk)
     require(actor, "messaging.view", evidence)
     if not sentence.strip():
         raise InvalidInput({"sentence": ["Quote the sentence this evidence backs."]})

@@ -1,0 +1,114 @@
+"""Everything audited: each write path leaves a record, and the records cannot be rewritten."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from accounts.models import Marking
+from campaigns import services
+from campaigns.models import ActivityEvent, Campaign, OutreachActivity
+from messaging.models import Theme
+
+pytestmark = pytest.mark.django_db
+
+OutreachActivityEvent = OutreachActivity.audit_trail.rel.related_model
+CampaignEvent = Campaign.audit_trail.rel.related_model
+ThemeEvent = Theme.audit_trail.rel.related_model
+
+
+def test_a_service_transition_is_in_both_histories_with_its_actor(draft, planner) -> None:
+    submitted = services.activity_submit(activity=draft, actor=planner)
+    row = OutreachActivityEvent.objects.filter(pgh_obj=submitted).order_by("pgh_id").last()
+    assert row.status == "in_review"
+    assert row.pgh_context.metadata["actor"] == planner.pk
+    assert row.pgh_context.metadata["action"] == "activity_submit"
+    event = submitted.events.last()
+    assert (event.actor, event.from_status, event.to_status) == (planner, "draft", "in_review")
+
+
+def test_a_queryset_update_is_recorded_by_the_database(draft) -> None:
+    OutreachActivity.objects.filter(pk=draft.pk).update(title="Changed behind the app's back")
+    titles = list(
+        OutreachActivityEvent.objects.filter(pgh_obj=draft)
+        .order_by("pgh_id")
+        .values_list("title", flat=True)
+    )
+    assert titles[-1] == "Changed behind the app's back"
+    assert len(titles) == 2
+
+
+def test_bulk_writes_are_recorded_row_by_row(team) -> None:
+    themes = Theme.objects.bulk_create(
+        [
+            Theme(owner_team=team, title=f"Bulk {i}", summary="s", marking=Marking.GREEN)
+            for i in (1, 2)
+        ]
+    )
+    for theme in themes:
+        theme.summary = "changed in bulk"
+    Theme.objects.bulk_update(themes, ["summary"])
+    summaries = sorted(
+        ThemeEvent.objects.filter(title__startswith="Bulk").values_list("title", "summary")
+    )
+    assert summaries == [
+        ("Bulk 1", "changed in bulk"),
+        ("Bulk 1", "s"),
+        ("Bulk 2", "changed in bulk"),
+        ("Bulk 2", "s"),
+    ]
+
+
+def test_an_admin_save_is_recorded_with_the_signed_in_user(client, world, admin_user) -> None:
+    campaign = world.campaign
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/campaigns/campaign/{campaign.pk}/change/",
+        {
+            "name": "Renamed in the admin",
+            "objective": campaign.objective,
+            "starts_on": campaign.starts_on.isoformat(),
+            "ends_on": campaign.ends_on.isoformat(),
+            "owner_team": campaign.owner_team_id,
+            "audiences": [world.audience.pk],
+            "themes": [world.theme.pk],
+            "attributed_to": campaign.attributed_to,
+            "status": "planning",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = CampaignEvent.objects.filter(pgh_obj=campaign).order_by("pgh_id").last()
+    assert row.name == "Renamed in the admin"
+    assert row.pgh_context.metadata["user"] == admin_user.pk
+    assert row.pgh_context.metadata["url"].startswith("/admin/campaigns/campaign/")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE campaigns_activityevent SET comment = 'rewritten'",
+        "DELETE FROM campaigns_activityevent",
+        "UPDATE campaigns_outreachactivityevent SET title = 'rewritten'",
+        "DELETE FROM campaigns_outreachactivityevent",
+    ],
+)
+def test_the_database_refuses_to_rewrite_audit_rows(draft, sql) -> None:
+    with (
+        pytest.raises(DatabaseError, match="append_only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
+    assert ActivityEvent.objects.filter(activity=draft).count() == 1
+
+
+def test_the_app_refuses_to_rewrite_activity_events(draft) -> None:
+    event = draft.events.get()
+    event.comment = "rewritten"
+    with pytest.raises(TypeError):
+        event.save()
+    with pytest.raises(TypeError):
+        event.delete()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ActivityEvent.objects.filter(pk=event.pk).update(comment="rewritten")
+    assert draft.events.get().comment == ""

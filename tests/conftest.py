@@ -1,0 +1,123 @@
+"""Shared personas and a small world: a staff team running a campaign to Moldova, a partner
+team next door, and a draft activity backed by verified evidence.
+
+Personas (healthchecks style): ``planner`` owns the work; ``reviewer``, ``approver`` and
+``lead`` are teammates with those roles; ``viewer`` may only look; ``outsider`` is a planner in
+another team; ``outsider_reviewer`` a reviewer there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Role, Team
+from campaigns import services
+from campaigns.models import OutreachActivity
+from tests.accounts.factories import TeamFactory, member
+from tests.audiences.factories import ChannelFactory, seeded
+from tests.campaigns.factories import CampaignFactory
+from tests.messaging.factories import CitationFactory, MessageFactory, ThemeFactory
+
+
+@pytest.fixture
+def team(db: Any) -> Team:
+    return TeamFactory(name="Public Diplomacy Desk", slug="desk")
+
+
+@pytest.fixture
+def other_team(db: Any) -> Team:
+    return TeamFactory(name="Partner Team B", slug="partner-b", kind=Team.Kind.PARTNER)
+
+
+@pytest.fixture
+def planner(team: Team) -> Any:
+    return member(team, Role.PLANNER, username="planner")
+
+
+@pytest.fixture
+def reviewer(team: Team) -> Any:
+    return member(team, Role.REVIEWER, username="reviewer")
+
+
+@pytest.fixture
+def approver(team: Team) -> Any:
+    return member(team, Role.APPROVER, username="approver")
+
+
+@pytest.fixture
+def lead(team: Team) -> Any:
+    return member(team, Role.LEAD, username="lead")
+
+
+@pytest.fixture
+def viewer(team: Team) -> Any:
+    return member(team, Role.VIEWER, username="viewer")
+
+
+@pytest.fixture
+def outsider(other_team: Team) -> Any:
+    return member(other_team, Role.PLANNER, username="outsider")
+
+
+@pytest.fixture
+def outsider_reviewer(other_team: Team) -> Any:
+    return member(other_team, Role.REVIEWER, username="outsider_reviewer")
+
+
+@dataclass
+class World:
+    team: Team
+    campaign: Any
+    audience: Any
+    theme: Any
+    message: Any
+    evidence: Any
+    channel: Any
+
+
+@pytest.fixture
+def world(team: Team) -> World:
+    audience = seeded("moldova")
+    theme = ThemeFactory(owner_team=team)
+    message = MessageFactory(theme=theme, owner_team=team)
+    citation = CitationFactory(message=message, evidence__owner_team=team)
+    campaign = CampaignFactory(owner_team=team)
+    campaign.audiences.add(audience)
+    campaign.themes.add(theme)
+    channel = ChannelFactory(owner_team=team)
+    return World(team, campaign, audience, theme, message, citation.evidence, channel)
+
+
+def in_days(days: int, hour: int = 9) -> dt.datetime:
+    """A naive wall-clock time ``days`` from today, for ``scheduled_local``."""
+    day = timezone.now().date() + dt.timedelta(days=days)
+    return dt.datetime(day.year, day.month, day.day, hour, 0)
+
+
+@pytest.fixture
+def draft(world: World, planner: Any) -> OutreachActivity:
+    return services.activity_create(
+        actor=planner,
+        campaign=world.campaign,
+        title="Briefing for Chișinău editors",
+        audience=world.audience,
+        message=world.message,
+        channel=world.channel,
+        scheduled_local=in_days(5),
+    )
+
+
+@pytest.fixture
+def in_review(draft: OutreachActivity, planner: Any) -> OutreachActivity:
+    return services.activity_submit(activity=draft, actor=planner)
+
+
+@pytest.fixture
+def approved(in_review: OutreachActivity, reviewer: Any, approver: Any) -> OutreachActivity:
+    step_two = services.activity_approve(activity=in_review, actor=reviewer)
+    return services.activity_approve(activity=step_two, actor=approver)
