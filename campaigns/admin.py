@@ -37,6 +37,12 @@ class CampaignAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+@admin.register(ApprovalStep)
+class ApprovalStepAdmin(admin.ModelAdmin):
+    list_display = ("policy", "order", "name", "kind", "required_role")
+    list_select_related = ("policy__campaign",)
+
+
 class ApprovalStepInline(admin.TabularInline):
     model = ApprovalStep
     extra = 0
@@ -119,9 +125,6 @@ class OutreachActivityAdmin(ServiceAdminMixin, admin.ModelAdmin):
             )
         obj.pk = updated.pk
         obj.version = updated.version
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """Events are written by the services only."""
 
     @admin.action(description="Submit for review")
     def submit(self, request: HttpRequest, queryset: QuerySet[OutreachActivity]) -> None:

@@ -134,6 +134,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
     }
+    # The filesystem transport has no fanout exchange for remote control (ping, inspect).
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 else:
     # Redis redelivers a task not acknowledged within the visibility timeout; it must be longer
     # than any task's hard time limit, or a slow task would run twice (celery #2599).

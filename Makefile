@@ -1,0 +1,42 @@
+# Candor — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || ls $(HOME)/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -n 1)
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_ENV := UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=$(VENV)
+
+.PHONY: help install run test lint format services worker beat web
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required (pyenv install 3.13.0, or set PYTHON=...)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(UV_ENV) $(VENV)/bin/uv sync --frozen --python $(PY)
+	@touch $@
+
+install: $(VENV)/.synced  ## Create the virtual environment from uv.lock
+
+run: install  ## Run Candor with demo data: web, worker and scheduler (SQLite, no broker server)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@scripts/run-all.sh
+
+test: install services  ## Run the whole test suite on real PostgreSQL and Redis
+	$(PY) -m pytest -n 2
+
+services:  ## Make sure PostgreSQL and Redis are up on 127.0.0.1 (start them if stopped)
+	@scripts/ensure-services.sh
+
+lint: install  ## ruff check, ruff format --check, and no missing migrations
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: install  ## Fix what ruff can fix
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

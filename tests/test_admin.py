@@ -1,0 +1,84 @@
+"""Every model is in the admin; audit tables are read-only there; activity edits in the admin
+go through the lifecycle services."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+
+from campaigns.models import ActivityEvent, ActivityStatus, OutreachActivity
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = ("accounts", "audiences", "messaging", "campaigns")
+
+
+def our_models():
+    return [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in OUR_APPS
+        and not m._meta.auto_created
+        and not m.__name__.endswith("Event")
+    ] + [ActivityEvent]
+
+
+def test_every_domain_model_is_registered() -> None:
+    missing = [m.__name__ for m in our_models() if not admin.site.is_registered(m)]
+    assert missing == []
+
+
+def test_every_admin_list_opens_for_a_superuser(client, admin_user, approved) -> None:
+    client.force_login(admin_user)
+    for model in our_models():
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        response = client.get(url)
+        assert response.status_code == 200, url
+
+
+@pytest.mark.parametrize("model", ["activityevent", "approvaldecision", "messagerevision"])
+def test_audit_tables_cannot_be_changed_in_the_admin(client, admin_user, model, approved) -> None:
+    client.force_login(admin_user)
+    app = "messaging" if model == "messagerevision" else "campaigns"
+    response = client.get(f"/admin/{app}/{model}/add/")
+    assert response.status_code == 403
+
+
+def test_an_admin_edit_of_an_approved_activity_sends_it_back(client, admin_user, approved):
+    client.force_login(admin_user)
+    local = approved.scheduled_local.replace(tzinfo=None)
+    new_time = approved.scheduled_at.replace(hour=(approved.scheduled_at.hour + 1) % 24)
+    response = client.post(
+        f"/admin/campaigns/outreachactivity/{approved.pk}/change/",
+        {
+            "title": approved.title,
+            "audience": approved.audience_id,
+            "segment": "",
+            "message": approved.message_id,
+            "channel": approved.channel_id,
+            "scheduled_at_0": new_time.strftime("%Y-%m-%d"),
+            "scheduled_at_1": new_time.strftime("%H:%M:%S"),
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    approved.refresh_from_db()
+    assert local != approved.scheduled_local.replace(tzinfo=None)
+    assert approved.status == ActivityStatus.CHANGES_REQUESTED
+    edit = approved.events.last()
+    assert (edit.kind, edit.actor) == ("edited", admin_user)
+
+
+def test_an_admin_submit_action_obeys_the_evidence_gate(client, admin_user, draft, world) -> None:
+    world.evidence.status = "disputed"
+    world.evidence.save()
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/campaigns/outreachactivity/",
+        {"action": "submit", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+    assert "cites withdrawn evidence" in response.content.decode()
+    assert OutreachActivity.objects.get(pk=draft.pk).status == ActivityStatus.DRAFT
