@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from accounts.errors import DomainError
 from accounts.models import Membership, Team, User
+from accounts.permissions import team_ids
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -47,6 +48,19 @@ class ServiceAdminMixin:
             self.message_user(request, f"{done} {verb}.", messages.SUCCESS)  # type: ignore[attr-defined]
 
 
+class TeamScopedAdminMixin:
+    """Staff users see in the admin only what their teams may see (superusers see all)."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        if request.user.is_superuser:
+            return queryset
+        return self.scope(queryset, request.user)
+
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.visible_to(user)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
@@ -54,23 +68,32 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class CandorUserAdmin(UserAdmin):
+class CandorUserAdmin(TeamScopedAdminMixin, UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("Candor", {"fields": ("timezone",)}))
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active")
 
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(memberships__team__in=team_ids(user)).distinct()
+
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "slug")
     list_filter = ("kind",)
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
 
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(pk__in=team_ids(user))
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     list_display = ("user", "team", "role")
     list_filter = ("role", "team")
     search_fields = ("user__username", "team__name")
     list_select_related = ("user", "team")
+
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(team__in=team_ids(user))

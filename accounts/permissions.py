@@ -1,9 +1,10 @@
 """The one place that answers "may this user do this to that object" (``rules`` predicates).
 
-Admin, API, UI and services all ask through ``user.has_perm(name, obj)`` or ``require``. Objects
-take part by exposing ``access_team_ids()``: the teams whose members act on them (a campaign's
-owner and collaborators; a library item's owner team and the teams it is shared with). Library
-items also expose ``marking`` and ``owner_team_id`` for the TLP rules.
+Admin, API, UI and services all ask through ``may`` or ``require`` (never ``user.has_perm``,
+which waves superusers through). Objects take part by exposing ``access_team_ids()``: the teams
+whose members act on them (a campaign's owner and collaborators; a library item's owner team
+and the teams it is shared with). Library items also expose ``marking`` and ``owner_team_id``
+for the TLP rules.
 """
 
 from __future__ import annotations
@@ -125,7 +126,17 @@ _PERM_WORDS = {
 }
 
 
+def may(actor: Any, perm: str, obj: object) -> bool:
+    """Whether ``actor`` holds ``perm`` on ``obj`` by a team role.
+
+    Asks the predicates directly rather than ``user.has_perm``: Django lets an active superuser
+    through every ``has_perm``, but an administrator of the installation is not thereby a
+    reviewer or approver of a team's outreach. Admins act with a team role like everyone else.
+    """
+    return rules.has_perm(perm, actor, obj)
+
+
 def require(actor: Any, perm: str, obj: object) -> None:
     """Raise ``NotPermitted`` unless ``actor`` holds ``perm`` on ``obj``."""
-    if not actor.has_perm(perm, obj):
+    if not may(actor, perm, obj):
         raise NotPermitted(f"You may not {_PERM_WORDS.get(perm, perm)}.")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.admin import TeamScopedAdminMixin
 from audiences.models import Audience, BlackoutWindow, Channel, Country, Segment
 
 
@@ -38,7 +39,7 @@ class SegmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "owner_team", "is_active")
     list_filter = ("kind", "owner_team", "is_active")
     search_fields = ("name",)

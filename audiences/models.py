@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from accounts.errors import RuleViolation
 from accounts.models import Team
+from accounts.permissions import team_ids
 from accounts.validators import validate_language_tags, validate_timezone
 
 
@@ -105,6 +107,14 @@ class Segment(models.Model):
         return f"{self.audience}: {self.name}"
 
 
+class ChannelQuerySet(models.QuerySet["Channel"]):
+    def visible_to(self, user: Any) -> ChannelQuerySet:
+        """Channels are a team's own: members of the owner team see them."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(owner_team__in=team_ids(user))
+
+
 class Channel(models.Model):
     """How a team reaches people: an e-mail list, a partner's webhook, or manual work
     (briefings, events, op-ed placements) done by a responsible officer."""
@@ -130,6 +140,8 @@ class Channel(models.Model):
         help_text="Who carries out manual activities.",
     )
     is_active = models.BooleanField(default=True)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin
+from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin, TeamScopedAdminMixin
 from campaigns import services
 from campaigns.models import (
     ActivityEvent,
@@ -23,8 +23,15 @@ from campaigns.models import (
 )
 
 
+class ActivityScopedAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    """Read-only tables about activities, scoped to the activities the user may see."""
+
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(activity__in=OutreachActivity.objects.visible_to(user))
+
+
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "owner_team", "attributed_to", "status", "starts_on", "ends_on")
     list_filter = ("status", "owner_team")
     search_fields = ("name", "objective", "attributed_to")
@@ -38,7 +45,10 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalStep)
-class ApprovalStepAdmin(admin.ModelAdmin):
+class ApprovalStepAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(policy__campaign__in=Campaign.objects.visible_to(user))
+
     list_display = ("policy", "order", "name", "kind", "required_role")
     list_select_related = ("policy__campaign",)
 
@@ -49,7 +59,10 @@ class ApprovalStepInline(admin.TabularInline):
 
 
 @admin.register(ApprovalPolicy)
-class ApprovalPolicyAdmin(admin.ModelAdmin):
+class ApprovalPolicyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(campaign__in=Campaign.objects.visible_to(user))
+
     list_display = ("campaign",)
     inlines = [ApprovalStepInline]
 
@@ -66,7 +79,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(OutreachActivity)
-class OutreachActivityAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     """Edits and transitions go through the campaigns services, so the lifecycle rules hold
     here exactly as in the API and the UI."""
 
@@ -157,36 +170,42 @@ class OutreachActivityAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ActivityEvent)
-class ActivityEventAdmin(ReadOnlyAdmin):
+class ActivityEventAdmin(ActivityScopedAdmin):
     list_display = ("at", "activity", "kind", "actor", "from_status", "to_status")
     list_filter = ("kind",)
     list_select_related = ("activity", "actor")
 
 
 @admin.register(ApprovalDecision)
-class ApprovalDecisionAdmin(ReadOnlyAdmin):
+class ApprovalDecisionAdmin(ActivityScopedAdmin):
     list_display = ("at", "activity", "step", "review_round", "user", "verdict")
     list_select_related = ("activity", "step", "user")
 
 
 @admin.register(Dispatch)
-class DispatchAdmin(ReadOnlyAdmin):
+class DispatchAdmin(ActivityScopedAdmin):
     list_display = ("activity", "attempt", "result", "started_at", "finished_at")
     list_filter = ("result",)
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(ReadOnlyAdmin):
+class OutcomeAdmin(ActivityScopedAdmin):
     list_display = ("activity", "reach", "engagement", "recorded_by", "recorded_at")
 
 
 @admin.register(ReportSubscription)
-class ReportSubscriptionAdmin(admin.ModelAdmin):
+class ReportSubscriptionAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(owner=user)
+
     list_display = ("__str__", "owner", "cadence", "send_time", "timezone", "is_active")
     list_filter = ("cadence", "is_active")
     filter_horizontal = ("recipients",)
 
 
 @admin.register(ReportRun)
-class ReportRunAdmin(ReadOnlyAdmin):
+class ReportRunAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(subscription__owner=user)
+
     list_display = ("subscription", "period_start", "period_end", "sent_at", "late")

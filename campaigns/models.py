@@ -396,7 +396,7 @@ class Outcome(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(engagement__lte=F("reach")) | Q(reach=0),
+                condition=Q(engagement__lte=F("reach")),
                 name="outcome_engagement_within_reach",
             ),
         ]

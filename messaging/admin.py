@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin
+from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin, TeamScopedAdminMixin
 from messaging import services
 from messaging.models import Citation, EvidenceItem, Message, MessageRevision, Theme
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "owner_team", "marking")
     list_filter = ("marking", "owner_team")
     search_fields = ("title", "summary")
@@ -18,7 +20,7 @@ class ThemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(EvidenceItem)
-class EvidenceItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class EvidenceItemAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     list_display = ("claim", "publisher", "admiralty_code", "status", "owner_team", "marking")
     list_filter = ("status", "source_reliability", "information_credibility", "marking")
     search_fields = ("claim", "publisher", "source_url")
@@ -45,7 +47,7 @@ class CitationInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     list_display = ("headline", "theme", "language", "audience", "version")
     list_filter = ("language", "theme")
     search_fields = ("headline", "body")
@@ -55,12 +57,18 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageRevision)
-class MessageRevisionAdmin(ReadOnlyAdmin):
+class MessageRevisionAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(message__in=Message.objects.visible_to(user))
+
     list_display = ("message", "version", "edited_by", "edited_at")
     list_select_related = ("message", "edited_by")
 
 
 @admin.register(Citation)
-class CitationAdmin(admin.ModelAdmin):
+class CitationAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(message__in=Message.objects.visible_to(user))
+
     list_display = ("message", "evidence", "sentence")
     list_select_related = ("message", "evidence")

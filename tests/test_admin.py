@@ -7,7 +7,12 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 
+from django.contrib.auth.models import Group
+
+from accounts.models import Role
+from accounts.services import STAFF_GROUP, staff_group_ensure
 from campaigns.models import ActivityEvent, ActivityStatus, OutreachActivity
+from tests.accounts.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +51,7 @@ def test_audit_tables_cannot_be_changed_in_the_admin(client, admin_user, model, 
 
 
 def test_an_admin_edit_of_an_approved_activity_sends_it_back(client, admin_user, approved):
+    MembershipFactory(user=admin_user, team=approved.campaign.owner_team, role=Role.LEAD)
     client.force_login(admin_user)
     local = approved.scheduled_local.replace(tzinfo=None)
     new_time = approved.scheduled_at.replace(hour=(approved.scheduled_at.hour + 1) % 24)
@@ -71,7 +77,19 @@ def test_an_admin_edit_of_an_approved_activity_sends_it_back(client, admin_user,
     assert (edit.kind, edit.actor) == ("edited", admin_user)
 
 
+def test_an_admin_without_a_team_role_cannot_drive_the_workflow(client, admin_user, draft):
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/campaigns/outreachactivity/",
+        {"action": "submit", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+    assert "You may not plan activities here" in response.content.decode()
+    assert OutreachActivity.objects.get(pk=draft.pk).status == ActivityStatus.DRAFT
+
+
 def test_an_admin_submit_action_obeys_the_evidence_gate(client, admin_user, draft, world) -> None:
+    MembershipFactory(user=admin_user, team=world.team, role=Role.LEAD)
     world.evidence.status = "disputed"
     world.evidence.save()
     client.force_login(admin_user)
@@ -82,3 +100,30 @@ def test_an_admin_submit_action_obeys_the_evidence_gate(client, admin_user, draf
     )
     assert "cites withdrawn evidence" in response.content.decode()
     assert OutreachActivity.objects.get(pk=draft.pk).status == ActivityStatus.DRAFT
+
+
+def test_a_staff_member_sees_only_their_teams_rows_in_the_admin(client, approved, outsider):
+    staff_group_ensure()
+    outsider.is_staff = True
+    outsider.save()
+    outsider.groups.add(Group.objects.get(name=STAFF_GROUP))
+    client.force_login(outsider)
+    listing = client.get("/admin/campaigns/outreachactivity/")
+    assert listing.status_code == 200
+    assert approved.title not in listing.content.decode()
+    assert client.get(f"/admin/campaigns/outreachactivity/{approved.pk}/change/").status_code in (
+        302,
+        404,
+    )
+    events = client.get("/admin/campaigns/activityevent/").content.decode()
+    assert approved.title not in events
+
+
+def test_a_staff_member_of_the_team_sees_its_rows(client, approved, planner):
+    staff_group_ensure()
+    planner.is_staff = True
+    planner.save()
+    planner.groups.add(Group.objects.get(name=STAFF_GROUP))
+    client.force_login(planner)
+    listing = client.get("/admin/campaigns/outreachactivity/").content.decode()
+    assert approved.title in listing

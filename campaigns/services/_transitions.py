@@ -29,7 +29,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "submit": frozenset({S.DRAFT, S.CHANGES_REQUESTED}),
     "approve": frozenset({S.IN_REVIEW}),
     "request_changes": frozenset({S.IN_REVIEW}),
-    "recall": frozenset({S.IN_REVIEW, S.APPROVED}),
+    # Failed is included: a retry would otherwise send content whose evidence was withdrawn.
+    "recall": frozenset({S.IN_REVIEW, S.APPROVED, S.FAILED}),
     "cancel": frozenset({S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.FAILED}),
     "record_outcome": frozenset({S.DISPATCHED, S.COMPLETED}),
 }
@@ -103,7 +104,9 @@ def record(
 
 def audited(actor: Any, action: str) -> Any:
     """The audit context for trigger-written history (PostgreSQL) within one transition."""
-    return audit_context(actor=getattr(actor, "pk", None), action=f"activity_{action}")
+    # ``transition``, not ``action``: pghistory merges nested contexts, and a recall runs inside
+    # the evidence service's context, whose ``action`` must survive.
+    return audit_context(actor=getattr(actor, "pk", None), transition=f"activity_{action}")
 
 
 atomic = transaction.atomic

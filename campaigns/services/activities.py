@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from django.utils import timezone
 
 from accounts.errors import InvalidInput, RuleViolation
-from accounts.permissions import require
+from accounts.permissions import may, require
 from audiences.models import Audience, Channel, Segment
 from campaigns.models import (
     ActivityEvent,
@@ -46,15 +46,17 @@ def _validate(
     message: Message,
     channel: Channel,
     scheduled_at: datetime,
+    check_time: bool = True,
 ) -> None:
-    """Every field-level rule of an activity; all problems reported at once."""
+    """Every field-level rule of an activity; all problems reported at once. The time must lie
+    ahead when it is set (``check_time``); other edits may be made after it has passed."""
     errors: dict[str, list[str]] = {}
     audience_ids = {a.pk for a in campaign.audiences.all()}
     if audience.pk not in audience_ids:
         errors["audience"] = [f"{audience} is not an audience of campaign {campaign}."]
     if segment is not None and segment.audience_id != audience.pk:
         errors["segment"] = [f"{segment.name} is a segment of another audience."]
-    if not actor.has_perm("messaging.view", message):
+    if not may(actor, "messaging.view", message):
         errors["message"] = ["No such message."]  # the same answer as for a missing one
     else:
         if not campaign.themes.filter(pk=message.theme_id).exists():
@@ -66,13 +68,13 @@ def _validate(
             ]
         elif message.audience_id not in (None, audience.pk):
             errors["message"] = [f"The message was written for {message.audience}."]
-    if channel.owner_team_id not in campaign.access_team_ids() or not actor.has_perm(
-        "audiences.use_channel", channel
+    if channel.owner_team_id not in campaign.access_team_ids() or not may(
+        actor, "audiences.use_channel", channel
     ):
         errors["channel"] = ["No such channel."]
     elif not channel.is_active:
         errors["channel"] = [f"{channel.name} is switched off."]
-    if scheduled_at <= timezone.now():
+    if check_time and scheduled_at <= timezone.now():
         errors["scheduled_at"] = ["The scheduled time has passed; choose a time in the future."]
     else:
         local_day = audience.to_local(scheduled_at).date()
@@ -183,6 +185,7 @@ def activity_update(*, activity: OutreachActivity, actor: Any, **changes: Any) -
         message=locked.message,
         channel=locked.channel,
         scheduled_at=locked.scheduled_at,
+        check_time="scheduled_at" in diff,
     )
     from_status = locked.status
     fields = list(diff)
@@ -315,7 +318,7 @@ def activity_recall_citing(
     candidates = (
         OutreachActivity.objects.citing(evidence.pk)
         .filter(status__in=t.ALLOWED_FROM["recall"])
-        .select_for_update()
+        .select_for_update(of=("self",))
         .order_by("pk")  # one lock order for everyone: no deadlock between two recalls
     )
     with t.audited(actor, "recall"):
@@ -335,7 +338,7 @@ def activity_recall_using(
     """A message changed after review: activities sending it go back for review."""
     candidates = (
         OutreachActivity.objects.filter(message=message, status__in=t.ALLOWED_FROM["recall"])
-        .select_for_update()
+        .select_for_update(of=("self",))
         .order_by("pk")
     )
     with t.audited(actor, "recall"):

@@ -11,7 +11,7 @@ from django.db import transaction
 from accounts.audit import audit_context
 from accounts.errors import InvalidInput, InvalidTransition, full_clean
 from accounts.models import Role, Team
-from accounts.permissions import require
+from accounts.permissions import may, require
 from audiences.models import Audience
 from campaigns.models import ApprovalPolicy, ApprovalStep, Campaign
 from messaging.models import Theme
@@ -55,7 +55,7 @@ def campaign_create(
         errors["ends_on"] = ["The campaign cannot end before it starts."]
     if not audiences:
         errors["audiences"] = ["Choose at least one audience."]
-    hidden = [t for t in themes if not actor.has_perm("messaging.view", t)]
+    hidden = [t for t in themes if not may(actor, "messaging.view", t)]
     if hidden:
         errors["themes"] = ["No such theme."]
     if Campaign.objects.filter(owner_team=owner_team, name=name).exists():

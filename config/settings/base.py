@@ -17,7 +17,7 @@ VAR_DIR = Path(environ.Env().str("CANDOR_VAR_DIR", default=str(BASE_DIR / "var")
 
 env = environ.Env()
 # Where the embedded default keeps its SQLite file, broker queue and e-mails; made on first use.
-for _sub in ("broker/queue", "broker/processed", "mail"):
+for _sub in ("broker/queue", "broker/processed", "broker/control", "mail"):
     (VAR_DIR / _sub).mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-only-key-do-not-use-in-production")
@@ -132,6 +132,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
     # The filesystem transport has no fanout exchange for remote control (ping, inspect).

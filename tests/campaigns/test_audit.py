@@ -8,6 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from accounts.models import Marking
 from campaigns import services
 from campaigns.models import ActivityEvent, Campaign, OutreachActivity
+from messaging import services as messaging
 from messaging.models import Theme
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,21 @@ def test_a_service_transition_is_in_both_histories_with_its_actor(draft, planner
     row = OutreachActivityEvent.objects.filter(pgh_obj=submitted).order_by("pgh_id").last()
     assert row.status == "in_review"
     assert row.pgh_context.metadata["actor"] == planner.pk
-    assert row.pgh_context.metadata["action"] == "activity_submit"
+    assert row.pgh_context.metadata["transition"] == "activity_submit"
     event = submitted.events.last()
     assert (event.actor, event.from_status, event.to_status) == (planner, "draft", "in_review")
+
+
+def test_a_recall_is_recorded_under_the_retraction_that_caused_it(approved, reviewer, world):
+    messaging.evidence_retract(evidence=world.evidence, actor=reviewer, reason="Fabricated")
+    row = OutreachActivityEvent.objects.filter(pgh_obj=approved).order_by("pgh_id").last()
+    assert row.status == "changes_requested"
+    assert row.pgh_context.metadata == {
+        "actor": reviewer.pk,
+        "action": "evidence_retracted",
+        "reason": "Fabricated",
+        "transition": "activity_recall",
+    }
 
 
 def test_a_queryset_update_is_recorded_by_the_database(draft) -> None:

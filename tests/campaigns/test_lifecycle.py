@@ -298,6 +298,18 @@ def test_a_dispatched_activity_cannot_be_edited_or_cancelled(approved, planner) 
         services.activity_cancel(activity=approved, actor=planner)
 
 
+def test_a_title_can_be_corrected_after_the_time_has_passed(approved, planner) -> None:
+    with time_machine.travel(approved.scheduled_at + dt.timedelta(hours=1)):
+        renamed = services.activity_update(activity=approved, actor=planner, title="Renamed")
+        assert renamed.title == "Renamed"
+        with pytest.raises(InvalidInput):
+            services.activity_update(
+                activity=renamed,
+                actor=planner,
+                scheduled_at=approved.scheduled_at + dt.timedelta(minutes=-5),
+            )
+
+
 # --- retraction recall ------------------------------------------------------------------------
 
 
@@ -341,6 +353,20 @@ def test_recall_leaves_drafts_and_activities_citing_other_evidence_alone(
     other_draft.refresh_from_db()
     assert other_draft.status == S.DRAFT
     assert kinds(other_draft) == [Kind.CREATED]
+
+
+def test_a_failed_activity_is_recalled_so_a_retry_cannot_send_withdrawn_evidence(
+    approved, reviewer, world
+) -> None:
+    OutreachActivity.objects.filter(pk=approved.pk).update(status=S.FAILED)
+    messaging.evidence_dispute(evidence=world.evidence, actor=reviewer, reason="Contested")
+    approved.refresh_from_db()
+    assert approved.status == S.CHANGES_REQUESTED
+
+
+def test_a_superuser_without_a_team_role_cannot_approve(in_review, admin_user) -> None:
+    with pytest.raises(NotPermitted):
+        services.activity_approve(activity=in_review, actor=admin_user)
 
 
 def test_retraction_and_recall_commit_or_roll_back_together(approved, reviewer, world) -> None:

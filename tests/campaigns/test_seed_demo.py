@@ -1,0 +1,62 @@
+"""The demo data: loads through the services, covers every state, and loads only once."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from accounts.models import User
+from campaigns.models import ActivityEvent, Campaign, OutreachActivity
+from messaging.models import EvidenceItem
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_has_every_state_and_loads_only_once(client) -> None:
+    first = seed()
+    assert "Demo data loaded" in first
+    statuses = Counter(OutreachActivity.objects.values_list("status", flat=True))
+    assert set(statuses) == set(OutreachActivity.Status.values)
+    assert set(EvidenceItem.objects.values_list("status", flat=True)) == set(
+        EvidenceItem.Status.values
+    )
+    assert ActivityEvent.objects.filter(kind=ActivityEvent.Kind.RECALLED).exists()
+    campaign = Campaign.objects.get()
+    assert campaign.attributed_to
+    counts = (OutreachActivity.objects.count(), ActivityEvent.objects.count(), User.objects.count())
+
+    second = seed()
+    assert "already there" in second
+    assert counts == (
+        OutreachActivity.objects.count(),
+        ActivityEvent.objects.count(),
+        User.objects.count(),
+    )
+
+    for username in ("planner", "reviewer", "approver", "lead", "partner_a", "partner_b", "admin"):
+        assert client.login(username=username, password="candor-demo"), username
+
+
+def test_the_demo_approvals_obey_four_eyes() -> None:
+    seed()
+    for activity in OutreachActivity.objects.exclude(approved_content_hash=""):
+        approvers = set(activity.decisions.filter(verdict="approve").values_list("user", flat=True))
+        assert activity.owner_id not in approvers
+        assert activity.submitted_by_id not in approvers
+
+
+@override_settings(SETTINGS_MODULE="config.settings.production")
+def test_the_demo_is_refused_in_production() -> None:
+    with pytest.raises(CommandError, match="refused in production"):
+        seed()
+    assert not Campaign.objects.exists()
