@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 from django.contrib import admin
-
 from django.contrib.auth.models import Group
 
 from accounts.models import Role
