@@ -14,6 +14,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from accounts.models import Role, Team
 from accounts.permissions import team_ids
@@ -236,6 +237,10 @@ class OutreachActivity(models.Model):
 
     def access_team_ids(self) -> set[int]:
         return self.campaign.access_team_ids()
+
+    def get_absolute_url(self) -> str:
+        # The staff UI's activity page will take over; until then the admin shows it.
+        return reverse("admin:campaigns_outreachactivity_change", args=[self.pk])
 
     @property
     def scheduled_local(self) -> datetime:

@@ -104,7 +104,7 @@ def draft(world: World, planner: Any) -> OutreachActivity:
     return services.activity_create(
         actor=planner,
         campaign=world.campaign,
-        title="Briefing for Chișinău editors",
+        title="Editors' briefing in Chișinău",
         audience=world.audience,
         message=world.message,
         channel=world.channel,

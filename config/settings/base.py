@@ -134,6 +134,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        "polling_interval": 0.2,
     }
     # The filesystem transport has no fanout exchange for remote control (ping, inspect).
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False

@@ -455,7 +455,11 @@ def test_submitting_notifies_the_reviewers_of_the_first_step(
     assert notify_activity_event(event.pk) == 2
     assert sorted(mail.outbox[-1].to) == sorted([reviewer.email, lead.email])
     text = mail.outbox[-1].body
-    assert "Briefing for Chișinău editors" in text
-    assert "Europe/Chisinau" in text
+    assert "Editors' briefing in Chișinău" in text
+    assert "Scheduled: " + draft.scheduled_local.strftime("%Y-%m-%d 09:00") in text
+    assert "09:00 Europe/Chisinau" in text
+    assert f"/outreachactivity/{draft.pk}/" in text
     html = mail.outbox[-1].alternatives[0].content
     assert "<h2" in html
+    assert "09:00 Europe/Chisinau" in html
+    assert mail.outbox[-1].subject == "[Candor] Editors' briefing in Chișinău: submitted"
