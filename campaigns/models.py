@@ -235,12 +235,12 @@ class OutreachActivity(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def access_team_ids(self) -> set[int]:
-        return self.campaign.access_team_ids()
-
     def get_absolute_url(self) -> str:
         # The staff UI's activity page will take over; until then the admin shows it.
         return reverse("admin:campaigns_outreachactivity_change", args=[self.pk])
+
+    def access_team_ids(self) -> set[int]:
+        return self.campaign.access_team_ids()
 
     @property
     def scheduled_local(self) -> datetime:
