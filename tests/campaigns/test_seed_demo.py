@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -60,3 +64,45 @@ def test_the_demo_is_refused_in_production() -> None:
     with pytest.raises(CommandError, match="refused in production"):
         seed()
     assert not Campaign.objects.exists()
+
+
+def test_the_embedded_default_runs_the_demo_and_keeps_history_on_sqlite(tmp_path) -> None:
+    """``make run``'s path: SQLite, no services. The domain's own history works without the
+    PostgreSQL triggers."""
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "CANDOR_VAR_DIR": str(tmp_path),
+    }
+
+    def manage(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    manage("migrate", "--noinput", "-v0")
+    assert "Demo data loaded" in manage("seed_demo")
+    assert "already there" in manage("seed_demo")
+    counts = (
+        manage(
+            "shell",
+            "-c",
+            "from campaigns.models import ActivityEvent as E; "
+            "print(E.objects.filter(kind='recalled').count(), E.objects.count())",
+        )
+        .splitlines()[-1]
+        .split()
+    )
+    recalled, events = int(counts[0]), int(counts[1])
+    assert recalled >= 1
+    assert events > 30
+    assert (tmp_path / "candor.sqlite3").exists()
