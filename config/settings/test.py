@@ -8,7 +8,8 @@ from config.settings.base import env
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/candor"),
 }
-DATABASES["default"]["TEST"] = {"NAME": "test_candor"}
+# CANDOR_TEST_DB lets two checkouts run their suites side by side on one server.
+DATABASES["default"]["TEST"] = {"NAME": env.str("CANDOR_TEST_DB", default="test_candor")}
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
