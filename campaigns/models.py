@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role, Team
 from accounts.permissions import team_ids
@@ -200,6 +201,9 @@ class OutreachActivity(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_content_hash = models.CharField(max_length=64, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the dispatcher last claimed or re-enqueued it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -259,6 +263,12 @@ class OutreachActivity(models.Model):
         encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(encoded).hexdigest()
 
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every attempt to send the same approved content (see ``Dispatch``)."""
+        # Short enough (45 characters) that no mail header carrying it is folded.
+        return f"{self.uuid.hex}.{self.approved_content_hash[:12]}"
+
 
 class ActivityEvent(models.Model):
     """The activity's history as users see it: every transition and edit, who, when, from, to,
@@ -280,6 +290,7 @@ class ActivityEvent(models.Model):
         RETRIED = "retried", "Retry requested"
         DEFERRED = "deferred", "Deferred"
         OUTCOME_RECORDED = "outcome_recorded", "Outcome recorded"
+        REMINDED = "reminded", "Reviewers reminded"
 
     activity = models.ForeignKey(OutreachActivity, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -352,24 +363,29 @@ class ApprovalDecision(models.Model):
 
 
 class Dispatch(models.Model):
-    """One attempt to send an activity. The idempotency key travels with the outreach so a
-    receiver can de-duplicate."""
+    """One attempt to send an activity.
+
+    The idempotency key names the approved content, not the attempt: every attempt to send the
+    same approved content carries the same key, so a receiver that got it before a worker died
+    recognises the re-send. A ``pending`` row is the lease of the worker sending it."""
 
     class Result(models.TextChoices):
-        PENDING = "pending", "Pending"
+        PENDING = "pending", "Sending"
         SENT = "sent", "Sent"
+        AWAITING_OFFICER = "awaiting_officer", "Officer notified, awaiting completion"
         FAILED = "failed", "Failed"
 
     activity = models.ForeignKey(
         OutreachActivity, on_delete=models.PROTECT, related_name="dispatches"
     )
     attempt = models.PositiveIntegerField()
-    idempotency_key = models.CharField(max_length=100, unique=True)
+    idempotency_key = models.CharField(max_length=100, db_index=True)
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="dispatches")
-    started_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    result = models.CharField(max_length=10, choices=Result.choices, default=Result.PENDING)
+    result = models.CharField(max_length=20, choices=Result.choices, default=Result.PENDING)
     error = models.TextField(blank=True)
+    response = models.CharField(max_length=200, blank=True, help_text="e.g. HTTP 200")
 
     class Meta:
         ordering = ["activity", "attempt"]

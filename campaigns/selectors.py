@@ -42,7 +42,7 @@ def notification_recipients(*, event: ActivityEvent) -> list[str]:
     approval; the owner after anything that needs their action or closes the loop."""
     activity = event.activity
     Kind = ActivityEvent.Kind
-    if event.kind in (Kind.SUBMITTED, Kind.STEP_APPROVED):
+    if event.kind in (Kind.SUBMITTED, Kind.STEP_APPROVED, Kind.REMINDED):
         step = activity.current_step
         if step is None:
             return []

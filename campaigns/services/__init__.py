@@ -14,17 +14,33 @@ from campaigns.services.approvals import (
     activity_submit,
 )
 from campaigns.services.campaigns import campaign_create, campaign_set_status
+from campaigns.services.dispatch import (
+    activity_mark_done,
+    activity_retry,
+    approval_remind_overdue,
+    dispatch_claim_due,
+    dispatch_prepare,
+    dispatch_record_failure,
+    dispatch_record_success,
+)
 
 __all__ = [
     "activity_approve",
     "activity_cancel",
     "activity_create",
+    "activity_mark_done",
     "activity_recall_citing",
     "activity_recall_using",
     "activity_record_outcome",
     "activity_request_changes",
+    "activity_retry",
     "activity_submit",
     "activity_update",
+    "approval_remind_overdue",
     "campaign_create",
     "campaign_set_status",
+    "dispatch_claim_due",
+    "dispatch_prepare",
+    "dispatch_record_failure",
+    "dispatch_record_success",
 ]

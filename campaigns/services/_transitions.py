@@ -13,6 +13,7 @@ It bumps the version and commits; the second then finds a version it did not loa
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -31,8 +32,12 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "request_changes": frozenset({S.IN_REVIEW}),
     # Failed is included: a retry would otherwise send content whose evidence was withdrawn.
     "recall": frozenset({S.IN_REVIEW, S.APPROVED, S.FAILED}),
-    "cancel": frozenset({S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.FAILED}),
+    "cancel": frozenset(
+        {S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.DISPATCHING, S.FAILED}
+    ),
     "record_outcome": frozenset({S.DISPATCHED, S.COMPLETED}),
+    "retry": frozenset({S.FAILED}),
+    "mark_done": frozenset({S.DISPATCHING}),
 }
 TERMINAL = frozenset({S.DISPATCHED, S.COMPLETED, S.CANCELLED})
 # Content in these states has been reviewed; changing it invalidates that review.
@@ -46,6 +51,8 @@ _VERBS = {
     "recall": "recalled",
     "cancel": "cancelled",
     "record_outcome": "given an outcome",
+    "retry": "retried",
+    "mark_done": "marked done",
 }
 
 
@@ -98,7 +105,8 @@ def record(
     if notify:
         from campaigns.tasks import notify_activity_event
 
-        notify_activity_event.delay_on_commit(event.pk)
+        # robust: a broker that is down must not turn a committed transition into an error.
+        transaction.on_commit(partial(notify_activity_event.delay, event.pk), robust=True)
     return event
 
 

@@ -215,9 +215,12 @@ def activity_cancel(
     *, activity: OutreachActivity, actor: Any, reason: str = ""
 ) -> OutreachActivity:
     """Cancel an activity that has not gone out; it will never be dispatched."""
+    from campaigns.services.dispatch import cancel_guard
+
     locked = t.lock(activity)
     require(actor, "campaigns.plan", locked)
     t.check(locked, "cancel")
+    cancel_guard(locked)
     from_status = locked.status
     locked.status = S.CANCELLED
     locked.current_step = None

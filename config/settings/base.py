@@ -152,7 +152,31 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# --- Dispatch ---------------------------------------------------------------------------------
+# The tick claims due activities from PostgreSQL; nothing is scheduled with Celery ETAs.
+CANDOR_DISPATCH_TICK_SECONDS = env.float("CANDOR_DISPATCH_TICK_SECONDS", default=5.0)
+CANDOR_DISPATCH_BATCH = env.int("CANDOR_DISPATCH_BATCH", default=200)
+# A send that has shown no sign of life for this long is taken to be lost and is redone
+# (with the same idempotency key). Must exceed the longest send: the webhook timeout.
+CANDOR_DISPATCH_LEASE_SECONDS = env.float("CANDOR_DISPATCH_LEASE_SECONDS", default=120.0)
+CANDOR_DISPATCH_MAX_RETRIES = env.int("CANDOR_DISPATCH_MAX_RETRIES", default=5)
+CANDOR_DISPATCH_RETRY_BACKOFF = env.float("CANDOR_DISPATCH_RETRY_BACKOFF", default=2.0)
+CANDOR_WEBHOOK_TIMEOUT = env.float("CANDOR_WEBHOOK_TIMEOUT", default=10.0)
+CANDOR_APPROVAL_REMINDER_HOURS = env.float("CANDOR_APPROVAL_REMINDER_HOURS", default=24.0)
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "dispatch-tick": {
+        "task": "campaigns.tasks.dispatch_tick",
+        "schedule": CANDOR_DISPATCH_TICK_SECONDS,
+        # A tick nobody ran in time is worthless: the next one does its work.
+        "options": {"expires": CANDOR_DISPATCH_TICK_SECONDS},
+    },
+    "approval-reminders": {
+        "task": "campaigns.tasks.approval_reminders",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+}
 
 # --- Mail: a directory of .eml files by default, real SMTP when EMAIL_HOST is set -------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Candor <candor@localhost>")

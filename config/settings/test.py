@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
@@ -10,7 +12,9 @@ DATABASES = {
 }
 # CANDOR_TEST_DB lets two checkouts run their suites side by side on one server.
 DATABASES["default"]["TEST"] = {"NAME": env.str("CANDOR_TEST_DB", default="test_candor")}
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# One Redis database per xdist worker (gw0 → 1, gw1 → 2): their queues never mix.
+_XDIST = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
+REDIS_URL = env.str("REDIS_URL", default=f"redis://127.0.0.1:6379/{1 + int(_XDIST)}")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 }
@@ -18,4 +22,7 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# In-process tests read django.core.mail.outbox; a worker started by a test is given
+# EMAIL_HOST/EMAIL_PORT of a real SMTP sink and keeps base.py's SMTP mailer.
+if not env.str("EMAIL_HOST", default=""):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -784,7 +784,7 @@ class Demo:
         dispatch = Dispatch.objects.create(
             activity=activity,
             attempt=1,
-            idempotency_key=f"{activity.uuid}:1",
+            idempotency_key=activity.idempotency_key,
             channel=activity.channel,
             result=result,
             error=error,

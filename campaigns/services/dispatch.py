@@ -1,0 +1,398 @@
+"""Turning approved activities into outreach: claim what is due, send it once, record it.
+
+PostgreSQL is the source of truth; the broker only carries "look at activity N" signals.
+
+- ``dispatch_claim_due`` (the periodic tick) claims due ``approved`` activities with
+  ``SELECT … FOR UPDATE SKIP LOCKED``, moves them to ``dispatching`` and enqueues one task each
+  after commit. It also re-enqueues activities stuck in ``dispatching`` (their worker died, or
+  the enqueue was lost while the broker was down): nothing depends on a message surviving.
+- ``dispatch_prepare`` → ``channels.send`` → ``dispatch_record_*`` is one attempt. Preparing
+  re-checks the rules under the row lock and writes a ``pending`` Dispatch row: the lease of
+  the worker that sends. Every attempt at the same approved content carries the same
+  idempotency key, so a receiver drops the re-send that follows a crash between its receipt
+  and our commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from accounts.audit import audit_context
+from accounts.errors import Conflict, InvalidTransition, RuleViolation
+from accounts.permissions import may, require
+from audiences.models import BlackoutWindow
+from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
+from campaigns.services import _transitions as t
+from messaging.models import EvidenceItem
+
+logger = logging.getLogger(__name__)
+S = ActivityStatus
+Kind = ActivityEvent.Kind
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.CANDOR_DISPATCH_LEASE_SECONDS)
+
+
+def _in_blackout(now: datetime) -> Exists:
+    return Exists(
+        BlackoutWindow.objects.filter(
+            audience=OuterRef("audience"), starts_at__lte=now, ends_at__gt=now
+        )
+    )
+
+
+def _enqueue(activity_ids: list[int]) -> None:
+    from campaigns.tasks import dispatch_activity
+
+    for activity_id in activity_ids:
+        dispatch_activity.delay(activity_id)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    due: list[int]
+    stuck: list[int]
+    deferred: list[int]
+
+
+@transaction.atomic
+def dispatch_claim_due(*, now: datetime | None = None, batch: int | None = None) -> Claimed:
+    """Claim up to ``batch`` due activities and re-claim stuck ones; enqueue each on commit.
+
+    Safe to run from several schedulers at once: SKIP LOCKED hands each row to one of them."""
+    now = now or timezone.now()
+    batch = batch or settings.CANDOR_DISPATCH_BATCH
+    due = list(
+        OutreachActivity.objects.due(now)
+        .filter(~_in_blackout(now))
+        .order_by("scheduled_at", "pk")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", flat=True)[:batch]
+    )
+    with audit_context(actor=None, transition="activity_claim"):
+        if due:
+            OutreachActivity.objects.filter(pk__in=due).update(
+                status=S.DISPATCHING, claimed_at=now, version=F("version") + 1, updated_at=now
+            )
+            ActivityEvent.objects.bulk_create(
+                ActivityEvent(
+                    activity_id=pk,
+                    kind=Kind.DISPATCH_STARTED,
+                    from_status=S.APPROVED,
+                    to_status=S.DISPATCHING,
+                )
+                for pk in due
+            )
+        stuck = _reclaim_stuck(now, batch)
+        deferred = _note_deferred(now)
+    if due or stuck:
+        transaction.on_commit(partial(_enqueue, [*due, *stuck]), robust=True)
+    return Claimed(due=due, stuck=stuck, deferred=deferred)
+
+
+def _reclaim_stuck(now: datetime, batch: int) -> list[int]:
+    """Activities in ``dispatching`` that nobody has touched for a lease: their task was lost
+    (worker killed, broker restarted, enqueue failed). A live pending send or a manual channel
+    waiting for its officer is not stuck."""
+    busy = Dispatch.objects.filter(activity=OuterRef("pk")).filter(
+        Q(result=Dispatch.Result.PENDING, started_at__gt=now - _lease())
+        | Q(result=Dispatch.Result.AWAITING_OFFICER)
+    )
+    stuck = list(
+        OutreachActivity.objects.filter(status=S.DISPATCHING, claimed_at__lt=now - _lease())
+        .filter(~Exists(busy))
+        .order_by("claimed_at", "pk")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", flat=True)[:batch]
+    )
+    if stuck:
+        OutreachActivity.objects.filter(pk__in=stuck).update(claimed_at=now)
+        logger.warning("Re-enqueueing %d activities stuck in dispatching: %s", len(stuck), stuck)
+    return stuck
+
+
+def _note_deferred(now: datetime) -> list[int]:
+    """Record once per approval that a due activity waits for a blackout window to end."""
+    already = ActivityEvent.objects.filter(
+        activity=OuterRef("pk"), kind=Kind.DEFERRED, at__gte=OuterRef("approved_at")
+    )
+    waiting = list(
+        OutreachActivity.objects.due(now)
+        .filter(_in_blackout(now))
+        .filter(~Exists(already))
+        .values_list("pk", "audience_id")
+    )
+    if waiting:
+        windows = {
+            w.audience_id: w
+            for w in BlackoutWindow.objects.covering(now).filter(
+                audience_id__in={a for _, a in waiting}
+            )
+        }
+        ActivityEvent.objects.bulk_create(
+            ActivityEvent(
+                activity_id=pk,
+                kind=Kind.DEFERRED,
+                from_status=S.APPROVED,
+                to_status=S.APPROVED,
+                comment=f"Blackout ({windows[audience].reason}) until "
+                f"{windows[audience].ends_at.isoformat()}; it goes out when the window ends.",
+            )
+            for pk, audience in waiting
+        )
+    return [pk for pk, _ in waiting]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What ``dispatch_prepare`` decided: send (with the dispatch row), or why not."""
+
+    activity: OutreachActivity | None
+    dispatch: Dispatch | None
+    reason: str
+    number: int = 0  # attempts since approval or the last manual retry, this one included
+
+
+def _unverified(activity: OutreachActivity) -> list[EvidenceItem]:
+    cited = EvidenceItem.objects.filter(citations__message_id=activity.message_id)
+    return [e for e in cited if e.status != EvidenceItem.Status.VERIFIED]
+
+
+def _back_to_review(locked: OutreachActivity, *, kind: str, comment: str) -> None:
+    from_status = locked.status
+    locked.status = S.CHANGES_REQUESTED
+    locked.approved_content_hash = ""
+    locked.approved_at = None
+    t.write(locked, "status", "approved_content_hash", "approved_at")
+    t.record(locked, kind=kind, actor=None, from_status=from_status, comment=comment)
+
+
+@transaction.atomic
+def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attempt:
+    """Re-check an activity under its row lock and, if it may go out, open an attempt.
+
+    Refuses (without sending) what was cancelled or already sent, content that differs from
+    what was approved, evidence no longer verified; defers what falls in a blackout window."""
+    now = now or timezone.now()
+    locked = OutreachActivity.objects.select_for_update().filter(pk=activity_id).first()
+    if locked is None or locked.status != S.DISPATCHING:
+        return Attempt(None, None, f"not dispatching ({locked.status if locked else 'gone'})")
+    with audit_context(actor=None, transition="activity_dispatch"):
+        open_attempt = locked.dispatches.filter(result=Dispatch.Result.PENDING).first()
+        if open_attempt is not None:
+            if open_attempt.started_at > now - _lease():
+                return Attempt(None, None, "another worker is sending it")
+            open_attempt.result = Dispatch.Result.FAILED
+            open_attempt.error = "Abandoned: the worker sending it was lost."
+            open_attempt.finished_at = now
+            open_attempt.save(update_fields=["result", "error", "finished_at"])
+        if locked.dispatches.filter(result=Dispatch.Result.AWAITING_OFFICER).exists():
+            return Attempt(None, None, "waiting for the officer")
+        if locked.content_hash() != locked.approved_content_hash:
+            _back_to_review(
+                locked,
+                kind=Kind.CHANGES_REQUESTED,
+                comment="Not sent: what would go out differs from what was approved "
+                "(the channel or message changed outside the workflow). Review it again.",
+            )
+            return Attempt(None, None, "content differs from the approved content")
+        unverified = _unverified(locked)
+        if unverified:
+            _back_to_review(
+                locked,
+                kind=Kind.RECALLED,
+                comment="Not sent: cited evidence is no longer verified: "
+                + "; ".join(f"{e.claim[:60]} ({e.status})" for e in unverified),
+            )
+            return Attempt(None, None, "evidence no longer verified")
+        window = BlackoutWindow.objects.covering(now).filter(audience=locked.audience_id).first()
+        if window is not None:
+            locked.status = S.APPROVED
+            locked.claimed_at = None
+            t.write(locked, "status", "claimed_at")
+            t.record(
+                locked,
+                kind=Kind.DEFERRED,
+                actor=None,
+                from_status=S.DISPATCHING,
+                comment=f"Blackout ({window.reason}) until {window.ends_at.isoformat()}.",
+                notify=False,
+            )
+            return Attempt(None, None, "deferred by a blackout window")
+        last = locked.dispatches.order_by("-attempt").values_list("attempt", flat=True).first()
+        attempt = (last or 0) + 1
+        dispatch = Dispatch.objects.create(
+            activity=locked,
+            attempt=attempt,
+            idempotency_key=locked.idempotency_key,
+            channel=locked.channel,
+            started_at=now,
+        )
+        locked.claimed_at = now
+        locked.save(update_fields=["claimed_at"])
+        since = (
+            locked.events.filter(kind=Kind.RETRIED).order_by("-at").values_list("at", flat=True)
+        ).first() or locked.approved_at
+        number = locked.dispatches.filter(started_at__gte=since).count() if since else attempt
+    return Attempt(locked, dispatch, "send", number)
+
+
+@transaction.atomic
+def dispatch_record_success(*, dispatch: Dispatch, response: str) -> OutreachActivity:
+    """The receiver took it: the activity is ``dispatched`` (or, for a manual channel, waits
+    for its officer to mark it done)."""
+    locked = OutreachActivity.objects.select_for_update().get(pk=dispatch.activity_id)
+    manual = locked.channel.kind == "manual"
+    dispatch.result = Dispatch.Result.AWAITING_OFFICER if manual else Dispatch.Result.SENT
+    dispatch.response = response[:200]
+    dispatch.finished_at = timezone.now()
+    with audit_context(actor=None, transition="activity_dispatched"):
+        dispatch.save(update_fields=["result", "response", "finished_at"])
+        if not manual and locked.status == S.DISPATCHING:
+            locked.status = S.DISPATCHED
+            t.write(locked, "status")
+            t.record(
+                locked,
+                kind=Kind.DISPATCHED,
+                actor=None,
+                from_status=S.DISPATCHING,
+                changes={
+                    "attempt": dispatch.attempt,
+                    "idempotency_key": dispatch.idempotency_key,
+                    "response": dispatch.response,
+                },
+            )
+    return locked
+
+
+@transaction.atomic
+def dispatch_record_failure(*, dispatch: Dispatch, error: str, final: bool) -> OutreachActivity:
+    """Keep the error of one attempt; on the ``final`` one the activity is ``failed`` and its
+    owner is told."""
+    locked = OutreachActivity.objects.select_for_update().get(pk=dispatch.activity_id)
+    dispatch.result = Dispatch.Result.FAILED
+    dispatch.error = error
+    dispatch.finished_at = timezone.now()
+    with audit_context(actor=None, transition="activity_dispatch_failed"):
+        dispatch.save(update_fields=["result", "error", "finished_at"])
+        if final and locked.status == S.DISPATCHING:
+            locked.status = S.FAILED
+            t.write(locked, "status")
+            t.record(
+                locked,
+                kind=Kind.FAILED,
+                actor=None,
+                from_status=S.DISPATCHING,
+                comment=error,
+                changes={"attempts": dispatch.attempt},
+            )
+    return locked
+
+
+@t.atomic
+def activity_retry(*, activity: OutreachActivity, actor: Any) -> OutreachActivity:
+    """A person sends a failed activity again: back to ``approved``, picked up by the next tick
+    (at once if its time has passed). The approved content and evidence must still hold."""
+    locked = t.lock(activity)
+    require(actor, "campaigns.plan", locked)
+    t.check(locked, "retry")
+    if locked.content_hash() != locked.approved_content_hash:
+        raise RuleViolation(
+            "What would go out differs from what was approved; edit and submit it again.",
+            code="content_changed",
+        )
+    unverified = _unverified(locked)
+    if unverified:
+        raise RuleViolation(
+            "Cited evidence is no longer verified: " + "; ".join(e.claim[:60] for e in unverified),
+            field="message",
+            code="evidence_unverified",
+        )
+    locked.status = S.APPROVED
+    locked.claimed_at = None
+    with t.audited(actor, "retry"):
+        t.write(locked, "status", "claimed_at")
+        t.record(locked, kind=Kind.RETRIED, actor=actor, from_status=S.FAILED, notify=False)
+    return locked
+
+
+@t.atomic
+def activity_mark_done(
+    *, activity: OutreachActivity, actor: Any, note: str = ""
+) -> OutreachActivity:
+    """The responsible officer (or a planner) reports a manual activity carried out."""
+    locked = t.lock(activity)
+    t.check(locked, "mark_done")
+    waiting = locked.dispatches.filter(result=Dispatch.Result.AWAITING_OFFICER).first()
+    if waiting is None:
+        raise InvalidTransition(
+            "Only a manual activity waiting for its officer can be marked done."
+        )
+    if actor.pk != locked.channel.officer_id and not may(actor, "campaigns.plan", locked):
+        require(actor, "campaigns.plan", locked)
+    waiting.result = Dispatch.Result.SENT
+    waiting.response = (f"done: {note}" if note else "done")[:200]
+    waiting.finished_at = timezone.now()
+    locked.status = S.DISPATCHED
+    with t.audited(actor, "mark_done"):
+        waiting.save(update_fields=["result", "response", "finished_at"])
+        t.write(locked, "status")
+        t.record(locked, kind=Kind.DISPATCHED, actor=actor, from_status=S.DISPATCHING, comment=note)
+    return locked
+
+
+def cancel_guard(locked: OutreachActivity) -> None:
+    """A dispatching activity may be cancelled while it waits in the queue, not while a worker
+    is sending it (that send holds a live lease)."""
+    if (
+        locked.status == S.DISPATCHING
+        and locked.dispatches.filter(
+            result=Dispatch.Result.PENDING, started_at__gt=timezone.now() - _lease()
+        ).exists()
+    ):
+        raise Conflict("It is being sent right now; it can no longer be cancelled.")
+
+
+@transaction.atomic
+def approval_remind_overdue(*, now: datetime | None = None) -> list[int]:
+    """Remind the reviewers of activities waiting at a step longer than the configured time,
+    once per wait (a reminder restarts the clock)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.CANDOR_APPROVAL_REMINDER_HOURS)
+    last_nudge = (
+        ActivityEvent.objects.filter(
+            activity=OuterRef("pk"),
+            kind__in=[Kind.SUBMITTED, Kind.STEP_APPROVED, Kind.REMINDED],
+        )
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    overdue = (
+        OutreachActivity.objects.filter(status=S.IN_REVIEW)
+        .annotate(waiting_since=last_nudge)
+        .filter(waiting_since__lt=cutoff)
+        .select_for_update(skip_locked=True, of=("self",))
+    )
+    reminded = []
+    for activity in overdue:
+        waited = now - activity.waiting_since
+        t.record(
+            activity,
+            kind=Kind.REMINDED,
+            actor=None,
+            from_status=S.IN_REVIEW,
+            comment=f"Waiting at {activity.current_step.name} for "
+            f"{waited.days * 24 + waited.seconds // 3600} hours.",
+        )
+        reminded.append(activity.pk)
+    return reminded

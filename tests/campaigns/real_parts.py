@@ -1,0 +1,270 @@
+"""Real parts for dispatch tests: a private Redis server, an HTTP receiver, an SMTP sink, and a
+Celery worker + beat running as separate processes against the test database.
+
+Nothing here is mocked; everything listens on 127.0.0.1 and stops by itself at test end."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import Message
+from email.policy import default
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(
+    condition: Callable[[], bool], timeout: float, what: str | Callable[[], str]
+) -> None:
+    """Poll ``condition``; on timeout fail with ``what`` (or what it returns, e.g. a log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    detail = what() if callable(what) else what
+    raise AssertionError(f"timed out after {timeout}s waiting; {detail}")
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, so it can be restarted without touching anyone else's."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, 10, "redis-server to start")
+
+    def _answers(self) -> bool:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s,
+        ):
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+        return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@dataclass
+class Receipt:
+    key: str
+    headers: dict[str, str]
+    body: bytes
+    at: datetime
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+@dataclass
+class HttpReceiver:
+    """A partner's webhook endpoint: records every POST, answers with ``statuses`` in turn
+    (the last one repeats), after ``delay`` seconds."""
+
+    statuses: list[int] = field(default_factory=lambda: [200])
+    delay: float = 0.0
+    receipts: list[Receipt] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(receiver.delay)
+                with receiver.lock:
+                    receiver.receipts.append(
+                        Receipt(
+                            key=self.headers.get("Candor-Idempotency-Key", ""),
+                            headers=dict(self.headers.items()),
+                            body=body,
+                            at=datetime.now(UTC),
+                        )
+                    )
+                    n = len(receiver.receipts)
+                    status = receiver.statuses[min(n, len(receiver.statuses)) - 1]
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/hooks/candor"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) keeping every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                sink.messages.append(
+                    (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=default))
+                )
+                return "250 Message accepted for delivery"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+        self.controller.start()
+
+    @property
+    def port(self) -> int:
+        return self.controller.port
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+class Celery:
+    """``celery worker`` and ``celery beat`` as real processes on the test database."""
+
+    def __init__(self, *, broker: str, env: dict[str, str] | None = None) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="candor-celery-"))
+        database = connection.settings_dict
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": (
+                f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
+                f"/{database['NAME']}"
+            ),
+            "REDIS_URL": broker,
+            "CANDOR_DISPATCH_TICK_SECONDS": "0.5",
+            "CANDOR_DISPATCH_LEASE_SECONDS": "3",
+            "CANDOR_DISPATCH_RETRY_BACKOFF": "0.2",
+            "CANDOR_VAR_DIR": str(self.tmp),
+            **(env or {}),
+        }
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.beat: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    def _spawn(self, *args: str, log: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(self.tmp / log, "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a kill reaches the pool children
+        )
+
+    def start_worker(self) -> None:
+        self.worker = self._spawn(
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            log="worker.log",
+        )
+
+    def start_beat(self) -> None:
+        self.beat = self._spawn(
+            "beat", "--loglevel=INFO", f"--schedule={self.tmp / 'beat-schedule'}", log="beat.log"
+        )
+
+    def start(self) -> None:
+        self.start_worker()
+        self.start_beat()
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker's whole process group: main process and pool children."""
+        if self.worker is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.worker.pid, signal.SIGKILL)
+            self.worker.wait(timeout=10)
+            self.worker = None
+            self.restarts += 1
+
+    def stop(self) -> None:
+        self.kill_worker()
+        if self.beat is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.beat.pid, signal.SIGKILL)
+            self.beat.wait(timeout=10)
+            self.beat = None
+
+    def log(self) -> str:
+        return "".join(
+            p.read_text(errors="replace")[-4000:] for p in sorted(self.tmp.glob("*.log"))
+        )
+
+
+@contextlib.contextmanager
+def running(*parts: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for part in reversed(parts):
+            part.stop()

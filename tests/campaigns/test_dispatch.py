@@ -1,0 +1,319 @@
+"""The dispatch rules, in-process against PostgreSQL: what the tick claims, what an attempt
+re-checks before sending, and what people may do meanwhile. (The real worker, broker, SMTP
+and HTTP parts are exercised in test_dispatch_worker.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+import redis
+import time_machine
+from django.conf import settings
+from django.core import mail
+from django.db import connection, transaction
+
+from accounts.errors import Conflict, InvalidTransition, RuleViolation
+from audiences.models import BlackoutWindow, Channel
+from campaigns import services
+from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
+from campaigns.tasks import dispatch_activity, notify_activity_event
+from messaging import services as messaging
+from tests.audiences.factories import ChannelFactory
+from tests.campaigns.real_parts import HttpReceiver
+from tests.conftest import in_days
+
+S = ActivityStatus
+Kind = ActivityEvent.Kind
+UTC = dt.UTC
+
+
+def due_now(activity: OutreachActivity) -> dt.datetime:
+    return activity.scheduled_at + dt.timedelta(seconds=1)
+
+
+def claim(at: dt.datetime) -> Any:
+    with time_machine.travel(at, tick=False):
+        return services.dispatch_claim_due(now=at)
+
+
+@pytest.mark.django_db
+def test_the_tick_claims_only_what_is_approved_and_due(approved, draft, world, planner) -> None:
+    later = services.activity_create(
+        actor=planner,
+        campaign=world.campaign,
+        title="Next week",
+        audience=world.audience,
+        message=world.message,
+        channel=world.channel,
+        scheduled_local=in_days(12),
+    )
+    assert claim(approved.scheduled_at - dt.timedelta(seconds=1)).due == []
+    claimed = claim(due_now(approved))
+    assert claimed.due == [approved.pk]
+    approved.refresh_from_db()
+    later.refresh_from_db()
+    assert approved.status == S.DISPATCHING
+    assert approved.events.last().kind == Kind.DISPATCH_STARTED
+    assert later.status == S.DRAFT
+    assert claim(due_now(approved)).due == []  # claimed once
+
+
+@pytest.mark.django_db
+def test_nine_in_chisinau_on_the_day_clocks_change_goes_out_at_nine_local(
+    world, planner, reviewer, approver
+) -> None:
+    world.campaign.ends_on = dt.date(2027, 12, 31)
+    world.campaign.save()
+    with time_machine.travel(dt.datetime(2027, 3, 20, tzinfo=UTC), tick=False):
+        activity = services.activity_create(
+            actor=planner,
+            campaign=world.campaign,
+            title="Spring-forward briefing",
+            audience=world.audience,
+            message=world.message,
+            channel=world.channel,
+            scheduled_local=dt.datetime(2027, 3, 28, 9, 0),
+        )
+        activity = services.activity_submit(activity=activity, actor=planner)
+        activity = services.activity_approve(activity=activity, actor=reviewer)
+        activity = services.activity_approve(activity=activity, actor=approver)
+    nine_local = dt.datetime(2027, 3, 28, 6, 0, tzinfo=UTC)  # UTC+3 since 03:00 that morning
+    assert claim(nine_local - dt.timedelta(seconds=1)).due == []
+    assert claim(nine_local).due == [activity.pk]
+
+
+@pytest.mark.django_db
+def test_a_blackout_defers_until_the_window_ends_and_never_drops(approved, world) -> None:
+    start = approved.scheduled_at - dt.timedelta(hours=1)
+    window = BlackoutWindow.objects.create(
+        audience=world.audience,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=6),
+        reason="Election silence",
+    )
+    during = claim(due_now(approved))
+    assert during.due == []
+    assert during.deferred == [approved.pk]
+    assert claim(due_now(approved) + dt.timedelta(minutes=5)).deferred == []  # noted once
+    deferred = approved.events.get(kind=Kind.DEFERRED)
+    assert "Election silence" in deferred.comment
+    assert claim(window.ends_at).due == [approved.pk]
+
+
+@pytest.mark.django_db
+def test_an_attempt_refuses_evidence_withdrawn_after_the_claim(approved, reviewer, world) -> None:
+    at = due_now(approved)
+    claim(at)
+    with time_machine.travel(at + dt.timedelta(seconds=1), tick=False):
+        messaging.evidence_dispute(evidence=world.evidence, actor=reviewer, reason="Contested")
+        attempt = services.dispatch_prepare(activity_id=approved.pk)
+    assert attempt.dispatch is None
+    assert attempt.reason == "evidence no longer verified"
+    approved.refresh_from_db()
+    assert approved.status == S.CHANGES_REQUESTED
+    assert approved.events.last().kind == Kind.RECALLED
+    assert "no longer verified" in approved.events.last().comment
+    assert not Dispatch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_attempt_refuses_content_changed_outside_the_workflow(approved) -> None:
+    claim(due_now(approved))
+    Channel.objects.filter(pk=approved.channel_id).update(email_recipients=["leak@evil.example"])
+    attempt = services.dispatch_prepare(activity_id=approved.pk, now=due_now(approved))
+    assert attempt.reason == "content differs from the approved content"
+    approved.refresh_from_db()
+    assert approved.status == S.CHANGES_REQUESTED
+
+
+@pytest.mark.django_db
+def test_an_attempt_inside_a_blackout_puts_it_back_to_wait(approved, world) -> None:
+    claim(due_now(approved))
+    BlackoutWindow.objects.create(
+        audience=world.audience,
+        starts_at=approved.scheduled_at,
+        ends_at=approved.scheduled_at + dt.timedelta(hours=2),
+        reason="National mourning",
+    )
+    attempt = services.dispatch_prepare(activity_id=approved.pk, now=due_now(approved))
+    assert attempt.reason == "deferred by a blackout window"
+    approved.refresh_from_db()
+    assert approved.status == S.APPROVED
+
+
+@pytest.mark.django_db
+def test_cancelled_while_queued_never_goes_out(approved, planner) -> None:
+    receiver = HttpReceiver()
+    try:
+        Channel.objects.filter(pk=approved.channel_id).update(
+            kind="webhook", email_recipients=[], webhook_url=receiver.url, webhook_secret="s"
+        )
+        OutreachActivity.objects.filter(pk=approved.pk).update(
+            approved_content_hash=OutreachActivity.objects.get(pk=approved.pk).content_hash()
+        )
+        claim(due_now(approved))
+        queued = OutreachActivity.objects.get(pk=approved.pk)
+        services.activity_cancel(activity=queued, actor=planner, reason="Pulled")
+        assert dispatch_activity.apply(args=[approved.pk]).get() == "not dispatching (cancelled)"
+    finally:
+        receiver.stop()
+    assert receiver.receipts == []
+
+
+@pytest.mark.django_db
+def test_an_activity_being_sent_cannot_be_cancelled(approved, planner) -> None:
+    claim(due_now(approved))
+    services.dispatch_prepare(activity_id=approved.pk)  # a worker holds the lease now
+    sending = OutreachActivity.objects.get(pk=approved.pk)
+    with pytest.raises(Conflict, match="being sent right now"):
+        services.activity_cancel(activity=sending, actor=planner)
+
+
+@pytest.mark.django_db
+def test_a_lost_send_is_reclaimed_after_its_lease_and_keeps_its_key(approved) -> None:
+    claim(due_now(approved))
+    first = services.dispatch_prepare(activity_id=approved.pk, now=due_now(approved))
+    assert first.dispatch is not None
+    # The worker died: nothing is recorded. Within the lease nobody touches it.
+    lease = dt.timedelta(seconds=settings.CANDOR_DISPATCH_LEASE_SECONDS)
+    assert claim(due_now(approved) + lease / 2).stuck == []
+    duplicate = services.dispatch_prepare(activity_id=approved.pk, now=due_now(approved))
+    assert duplicate.reason == "another worker is sending it"
+    later = due_now(approved) + lease + dt.timedelta(seconds=1)
+    assert claim(later).stuck == [approved.pk]
+    second = services.dispatch_prepare(activity_id=approved.pk, now=later)
+    assert second.dispatch.attempt == 2
+    assert second.dispatch.idempotency_key == first.dispatch.idempotency_key
+    first.dispatch.refresh_from_db()
+    assert first.dispatch.result == Dispatch.Result.FAILED
+    assert "worker sending it was lost" in first.dispatch.error
+
+
+@pytest.mark.django_db
+def test_a_failed_activity_is_retried_only_with_its_approved_content(approved, planner) -> None:
+    claim(due_now(approved))
+    attempt = services.dispatch_prepare(activity_id=approved.pk)
+    services.dispatch_record_failure(dispatch=attempt.dispatch, error="HTTP 503", final=True)
+    failed = OutreachActivity.objects.get(pk=approved.pk)
+    assert failed.status == S.FAILED
+    Channel.objects.filter(pk=failed.channel_id).update(email_recipients=["other@x.example"])
+    with pytest.raises(RuleViolation, match="differs from what was approved"):
+        services.activity_retry(activity=failed, actor=planner)
+    Channel.objects.filter(pk=failed.channel_id).update(
+        email_recipients=approved.channel.email_recipients
+    )
+    retried = services.activity_retry(activity=failed, actor=planner)
+    assert retried.status == S.APPROVED
+    assert claim(due_now(approved)).due == [approved.pk]
+
+
+@pytest.mark.django_db
+def test_a_manual_activity_waits_for_its_officer(approved, lead, viewer, world) -> None:
+    manual = ChannelFactory(
+        owner_team=world.team, kind=Channel.Kind.MANUAL, email_recipients=[], officer=lead
+    )
+    OutreachActivity.objects.filter(pk=approved.pk).update(channel=manual)
+    fresh = OutreachActivity.objects.get(pk=approved.pk)
+    OutreachActivity.objects.filter(pk=approved.pk).update(
+        approved_content_hash=fresh.content_hash()
+    )
+    claim(due_now(approved))
+    assert dispatch_activity.apply(args=[approved.pk]).get() == "sent"
+    [notice] = [m for m in mail.outbox if m.to == [lead.email]]
+    assert notice.subject == f"[Candor] Please carry out: {approved.title}"
+    assert world.message.body in notice.body
+    waiting = OutreachActivity.objects.get(pk=approved.pk)
+    assert waiting.status == S.DISPATCHING
+    assert claim(due_now(approved) + dt.timedelta(hours=1)).stuck == []  # not stuck: waiting
+    with pytest.raises(Exception, match="may not"):
+        services.activity_mark_done(activity=waiting, actor=viewer)
+    done = services.activity_mark_done(activity=waiting, actor=lead, note="Briefing held")
+    assert done.status == S.DISPATCHED
+    assert done.dispatches.get().result == Dispatch.Result.SENT
+    with pytest.raises(InvalidTransition):
+        services.activity_mark_done(activity=done, actor=lead)
+
+
+@pytest.mark.django_db
+def test_reviewers_are_reminded_of_a_long_wait_once(in_review, reviewer, lead) -> None:
+    submitted_at = in_review.events.get(kind=Kind.SUBMITTED).at
+
+    def remind(after_hours: float) -> list[int]:
+        at = submitted_at + dt.timedelta(hours=after_hours)
+        with time_machine.travel(at, tick=False):
+            return services.approval_remind_overdue(now=at)
+
+    assert remind(23) == []
+    assert remind(25) == [in_review.pk]
+    assert remind(26) == []  # the reminder restarted the clock
+    assert remind(50) == [in_review.pk]
+    first = in_review.events.filter(kind=Kind.REMINDED).first()
+    assert "Waiting at Evidence review for 25 hours" in first.comment
+    assert notify_activity_event(first.pk) == 2
+    assert sorted(mail.outbox[-1].to) == sorted([reviewer.email, lead.email])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rolled_back_claim_enqueues_nothing(approved) -> None:
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")
+
+    class Abort(Exception):
+        pass
+
+    def claim_then_roll_back() -> None:
+        with transaction.atomic():
+            assert claim(due_now(approved)).due == [approved.pk]
+            raise Abort
+
+    with pytest.raises(Abort):
+        claim_then_roll_back()
+    assert broker.llen("celery") == 0
+    assert OutreachActivity.objects.get(pk=approved.pk).status == S.APPROVED
+    claim(due_now(approved))
+    assert broker.llen("celery") == 1  # committed: exactly one signal for the worker
+    broker.delete("celery")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_ticks_claim_each_activity_exactly_once(world, planner, reviewer, approver):
+    activities = []
+    for n in range(30):
+        a = services.activity_create(
+            actor=planner,
+            campaign=world.campaign,
+            title=f"Tick {n}",
+            audience=world.audience,
+            message=world.message,
+            channel=world.channel,
+            scheduled_local=in_days(5),
+        )
+        a = services.activity_submit(activity=a, actor=planner)
+        a = services.activity_approve(activity=a, actor=reviewer)
+        activities.append(services.activity_approve(activity=a, actor=approver))
+    at = due_now(activities[0])
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")  # the workflow's notifications, committed above
+    barrier = threading.Barrier(4)
+    claimed: list[list[int]] = []
+
+    def tick() -> None:
+        try:
+            barrier.wait(timeout=10)
+            claimed.append(services.dispatch_claim_due(now=at, batch=10).due)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tick) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [pk for batch in claimed for pk in batch]
+    assert sorted(every) == sorted(a.pk for a in activities)  # 30 claimed, none twice
+    assert len(set(every)) == 30
+    assert broker.llen("celery") == 30
+    broker.delete("celery")
