@@ -240,8 +240,7 @@ class OutreachActivity(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        # The staff UI's activity page will take over; until then the admin shows it.
-        return reverse("admin:campaigns_outreachactivity_change", args=[self.pk])
+        return reverse("activity_detail", kwargs={"uuid": self.uuid})
 
     def access_team_ids(self) -> set[int]:
         return self.campaign.access_team_ids()

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Role, User
-from campaigns.models import ActivityEvent, Campaign, OutreachActivity
+from accounts.permissions import may, team_roles
+from audiences.models import Audience
+from campaigns.models import (
+    ActivityEvent,
+    ActivityStatus,
+    ApprovalDecision,
+    Campaign,
+    OutreachActivity,
+)
+from messaging.models import EvidenceItem, Theme
 
 
 def campaign_list(*, user: Any) -> QuerySet[Campaign]:
@@ -63,3 +75,184 @@ def notification_recipients(*, event: ActivityEvent) -> list[str]:
         if owner.email and owner.is_active and owner.pk != event.actor_id:
             return [owner.email]
     return []
+
+
+# --- the staff UI -------------------------------------------------------------------------------
+
+
+def _my_review_scope(user: Any) -> Q:
+    """Activities at a step this user may approve: a step of their role (or any step, for a
+    lead) in a campaign of one of their teams."""
+    scope = Q(pk__in=[])
+    for team_id, role in team_roles(user).items():
+        in_team = Q(campaign__owner_team_id=team_id) | Q(campaign__collaborating_teams=team_id)
+        if role == Role.LEAD:
+            scope |= in_team
+        elif role in (Role.REVIEWER, Role.APPROVER):
+            scope |= in_team & Q(current_step__required_role=role)
+    return scope
+
+
+def waiting_for(*, user: Any) -> QuerySet[OutreachActivity]:
+    """In review at a step the user may approve, not their own work, not already approved by
+    them in this round (four eyes), oldest submission first."""
+    approved_by_me = ApprovalDecision.objects.filter(
+        activity=OuterRef("pk"),
+        review_round=OuterRef("review_round"),
+        user=user,
+        verdict=ApprovalDecision.Verdict.APPROVE,
+    )
+    mine = (
+        OutreachActivity.objects.filter(status=ActivityStatus.IN_REVIEW)
+        .filter(_my_review_scope(user))
+        .exclude(owner=user)
+        .exclude(submitted_by=user)
+        .filter(~Exists(approved_by_me))
+        .values("pk")
+    )
+    return activity_list(user=user).filter(pk__in=mine).order_by("submitted_at", "pk")
+
+
+def dashboard(*, user: Any, now: datetime) -> dict[str, Any]:
+    """What a staff member needs first: what goes out soon, what waits for them, what went out,
+    what failed, and evidence withdrawn lately with what it recalled."""
+    visible = activity_list(user=user)
+    recent = now - timedelta(days=14)
+    return {
+        "due_soon": visible.filter(
+            status__in=[ActivityStatus.APPROVED, ActivityStatus.DISPATCHING],
+            scheduled_at__lte=now + timedelta(hours=48),
+        ).order_by("scheduled_at")[:50],
+        "waiting_for_me": waiting_for(user=user)[:50],
+        "recently_dispatched": visible.filter(
+            status__in=[ActivityStatus.DISPATCHED, ActivityStatus.COMPLETED],
+            updated_at__gte=recent,
+        ).order_by("-updated_at")[:20],
+        "failures": visible.filter(status=ActivityStatus.FAILED).order_by("-updated_at")[:20],
+        "withdrawn_evidence": EvidenceItem.objects.visible_to(user)
+        .filter(status__in=EvidenceItem.WITHDRAWN, status_changed_at__gte=recent)
+        .select_related("status_changed_by")
+        .annotate(
+            recalled=Count(
+                "messages__activities__events",
+                filter=Q(messages__activities__events__kind=ActivityEvent.Kind.RECALLED),
+                distinct=True,
+            )
+        )
+        .order_by("-status_changed_at")[:20],
+    }
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    allowed: bool
+    reason: str = ""
+
+
+def activity_actions(*, activity: OutreachActivity, user: Any) -> list[Action]:
+    """The workflow buttons for this user, each enabled or disabled with the reason. A guide
+    for the screen only: the services decide, and refuse whatever this lets through."""
+    S = ActivityStatus
+    planner = may(user, "campaigns.plan", activity)
+    actions: list[Action] = []
+    if activity.status in (S.DRAFT, S.CHANGES_REQUESTED):
+        actions.append(
+            Action("submit", "Submit for review", planner, "" if planner else "Planners only.")
+        )
+    if activity.status == S.IN_REVIEW and activity.current_step is not None:
+        step = activity.current_step
+        reason = ""
+        if not may(user, step.permission, activity):
+            reason = f"{step.name} needs a {step.required_role} (or lead) of the campaign."
+        elif user.pk in (activity.owner_id, activity.submitted_by_id):
+            reason = "Four eyes: you drafted or submitted it."
+        elif activity.decisions.filter(
+            review_round=activity.review_round, user=user, verdict="approve"
+        ).exists():
+            reason = "Four eyes: you approved the previous step."
+        actions.append(Action("approve", f"Approve: {step.name}", not reason, reason))
+        actions.append(Action("request_changes", "Request changes", not reason, reason))
+    if activity.status == S.FAILED:
+        actions.append(Action("retry", "Retry", planner, "" if planner else "Planners only."))
+    if activity.status == S.DISPATCHING and activity.channel.kind == "manual":
+        officer = user.pk == activity.channel.officer_id
+        actions.append(
+            Action("mark_done", "Mark done", officer or planner, "The officer or a planner.")
+        )
+    if activity.status in (S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED, S.FAILED):
+        actions.append(Action("cancel", "Cancel", planner, "" if planner else "Planners only."))
+    return actions
+
+
+@dataclass(frozen=True)
+class CoverageCell:
+    planned: int = 0
+    approved: int = 0
+    dispatched: int = 0
+    evidence: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.planned or self.approved or self.dispatched)
+
+
+def coverage(*, user: Any, campaign: Campaign | None = None) -> dict[str, Any]:
+    """Audiences × themes: activities planned / approved / dispatched in each cell and how many
+    verified evidence items back them. One aggregate query for the cells."""
+    S = ActivityStatus
+    activities = OutreachActivity.objects.visible_to(user).exclude(status=S.CANCELLED)
+    campaigns = Campaign.objects.visible_to(user)
+    if campaign is not None:
+        activities = activities.filter(campaign=campaign)
+        campaigns = campaigns.filter(pk=campaign.pk)
+    rows = activities.values("audience_id", "message__theme_id").annotate(
+        planned=Count(
+            "pk",
+            filter=Q(status__in=[S.DRAFT, S.IN_REVIEW, S.CHANGES_REQUESTED]),
+            distinct=True,
+        ),
+        approved=Count("pk", filter=Q(status__in=[S.APPROVED, S.DISPATCHING]), distinct=True),
+        dispatched=Count("pk", filter=Q(status__in=[S.DISPATCHED, S.COMPLETED]), distinct=True),
+        evidence=Count(
+            "message__citations__evidence",
+            filter=Q(message__citations__evidence__status=EvidenceItem.Status.VERIFIED),
+            distinct=True,
+        ),
+    )
+    cells = {
+        (r["audience_id"], r["message__theme_id"]): CoverageCell(
+            r["planned"], r["approved"], r["dispatched"], r["evidence"]
+        )
+        for r in rows
+    }
+    audiences = list(Audience.objects.filter(campaigns__in=campaigns).distinct().order_by("name"))
+    themes = list(Theme.objects.filter(campaigns__in=campaigns).distinct().order_by("title"))
+    return {
+        "audiences": audiences,
+        "themes": themes,
+        "rows": [
+            (a, [(t, cells.get((a.pk, t.pk), CoverageCell())) for t in themes]) for a in audiences
+        ],
+    }
+
+
+def calendar_month(
+    *, campaign: Campaign, user: Any, audience: Audience, year: int, month: int
+) -> list[list[tuple[date | None, list[OutreachActivity]]]]:
+    """The month as weeks of (local date, activities that day), in ``audience``'s time zone.
+    Every activity of the campaign is placed by its own time shown in that zone."""
+    zone = audience.zone
+    first = datetime(year, month, 1, tzinfo=zone)
+    last = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    by_day: dict[date, list[OutreachActivity]] = {}
+    for activity in activity_list(user=user).filter(
+        campaign=campaign, scheduled_at__gte=first, scheduled_at__lt=last
+    ):
+        activity.shown_at = activity.scheduled_at.astimezone(zone)
+        by_day.setdefault(activity.shown_at.date(), []).append(activity)
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        weeks.append([(d if d.month == month else None, by_day.get(d, [])) for d in week])
+    return weeks

@@ -1,5 +1,6 @@
 """Every write of the campaigns app. Callers import from here: ``services.activity_submit``."""
 
+from campaigns.services._transitions import ALLOWED_FROM
 from campaigns.services.activities import (
     activity_cancel,
     activity_create,
@@ -24,7 +25,11 @@ from campaigns.services.dispatch import (
     dispatch_record_success,
 )
 
+# The states from which withdrawn evidence recalls an activity (for previews in the UI).
+ALLOWED_FROM_RECALL = ALLOWED_FROM["recall"]
+
 __all__ = [
+    "ALLOWED_FROM_RECALL",
     "activity_approve",
     "activity_cancel",
     "activity_create",

@@ -458,7 +458,7 @@ def test_submitting_notifies_the_reviewers_of_the_first_step(
     assert "Editors' briefing in Chișinău" in text
     assert "Scheduled: " + draft.scheduled_local.strftime("%Y-%m-%d 09:00") in text
     assert "09:00 Europe/Chisinau" in text
-    assert f"/outreachactivity/{draft.pk}/" in text
+    assert f"http://127.0.0.1:8000/activities/{draft.uuid}/" in text
     html = mail.outbox[-1].alternatives[0].content
     assert "<h2" in html
     assert "09:00 Europe/Chisinau" in html

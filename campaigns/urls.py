@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from campaigns import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("campaigns/", views.campaign_list, name="campaign_list"),
+    path("campaigns/<uuid:uuid>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<uuid:uuid>/calendar/", views.campaign_calendar, name="campaign_calendar"),
+    path("campaigns/<uuid:uuid>/activities/new/", views.activity_create, name="activity_create"),
+    path("coverage/", views.coverage, name="coverage"),
+    path("activities/<uuid:uuid>/", views.activity_detail, name="activity_detail"),
+    path("activities/<uuid:uuid>/edit/", views.activity_edit, name="activity_edit"),
+    path("activities/<uuid:uuid>/<slug:action>/", views.activity_action, name="activity_action"),
+    path(
+        "evidence/<uuid:uuid>/<slug:verb>/confirm/",
+        views.evidence_withdraw,
+        name="evidence_withdraw",
+    ),
+]

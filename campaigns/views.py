@@ -1,0 +1,237 @@
+"""The staff web UI of campaigns and activities. Thin: load through a scoped selector (a
+foreign object is a 404), validate the form, call one service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.views import perform
+from campaigns import selectors, services
+from campaigns.forms import ActivityForm, CommentForm, ReasonForm
+from campaigns.models import Campaign, OutreachActivity
+from messaging import services as messaging
+from messaging.models import EvidenceItem
+
+PAGE_SIZE = 25
+# The services speak of scheduled_at; the form asks for the local time.
+_FORM_FIELDS = {"scheduled_at": "scheduled_local"}
+
+
+def _campaign(request: HttpRequest, uuid: Any) -> Campaign:
+    return get_object_or_404(selectors.campaign_list(user=request.user), uuid=uuid)
+
+
+def _activity(request: HttpRequest, uuid: Any) -> OutreachActivity:
+    return get_object_or_404(selectors.activity_list(user=request.user), uuid=uuid)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = selectors.dashboard(user=request.user, now=timezone.now())
+    return render(request, "campaigns/dashboard.html", context)
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = selectors.campaign_list(user=request.user).order_by("-starts_on", "pk")
+    page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "campaigns/campaign_list.html", {"page": page})
+
+
+@login_required
+def campaign_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
+    campaign = _campaign(request, uuid)
+    activities = (
+        selectors.activity_list(user=request.user)
+        .filter(campaign=campaign)
+        .order_by("scheduled_at", "pk")
+    )
+    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "campaign": campaign,
+        "page": page,
+        "audiences": campaign.audiences.order_by("name"),
+        "themes": campaign.themes.order_by("title"),
+        "teams": campaign.collaborating_teams.order_by("name"),
+    }
+    return render(request, "campaigns/campaign_detail.html", context)
+
+
+@login_required
+def campaign_calendar(request: HttpRequest, uuid: Any) -> HttpResponse:
+    campaign = _campaign(request, uuid)
+    audiences = list(campaign.audiences.order_by("name"))
+    if not audiences:
+        raise Http404("The campaign has no audience.")
+    audience = next((a for a in audiences if a.slug == request.GET.get("audience")), audiences[0])
+    today = timezone.now().astimezone(audience.zone).date()
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        first = today.replace(day=1)
+    weeks = selectors.calendar_month(
+        campaign=campaign, user=request.user, audience=audience, year=first.year, month=first.month
+    )
+    previous = (first.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
+    following = (first.replace(day=28) + timezone.timedelta(days=5)).replace(day=1)
+    context = {
+        "campaign": campaign,
+        "audience": audience,
+        "audiences": audiences,
+        "first": first,
+        "weeks": weeks,
+        "previous": previous,
+        "following": following,
+        "today": today,
+    }
+    return render(request, "campaigns/calendar.html", context)
+
+
+@login_required
+def coverage(request: HttpRequest) -> HttpResponse:
+    campaign = None
+    if request.GET.get("campaign"):
+        campaign = _campaign(request, request.GET["campaign"])
+    context = selectors.coverage(user=request.user, campaign=campaign)
+    context["campaign"] = campaign
+    context["campaigns"] = selectors.campaign_list(user=request.user)
+    return render(request, "campaigns/coverage.html", context)
+
+
+@login_required
+def activity_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
+    activity = _activity(request, uuid)
+    citations = activity.message.citations.select_related("evidence", "evidence__status_changed_by")
+    context = {
+        "activity": activity,
+        "citations": citations,
+        "history": selectors.activity_history(activity=activity),
+        "decisions": activity.decisions.select_related("step", "user").order_by("at"),
+        "actions": selectors.activity_actions(activity=activity, user=request.user),
+        "comment_form": CommentForm(),
+    }
+    return render(request, "campaigns/activity_detail.html", context)
+
+
+@login_required
+def activity_create(request: HttpRequest, uuid: Any) -> HttpResponse:
+    campaign = _campaign(request, uuid)
+    form = ActivityForm(request.POST or None, campaign=campaign, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        activity = perform(
+            request,
+            lambda: services.activity_create(
+                actor=request.user, campaign=campaign, **form.cleaned_data
+            ),
+            form=form,
+            fields=_FORM_FIELDS,
+        )
+        if activity is not None:
+            messages.success(request, "Draft saved.")
+            return redirect("activity_detail", uuid=activity.uuid)
+    return render(request, "campaigns/activity_form.html", {"form": form, "campaign": campaign})
+
+
+@login_required
+def activity_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
+    activity = _activity(request, uuid)
+    initial = {
+        "title": activity.title,
+        "audience": activity.audience.uuid,
+        "segment": activity.segment.uuid if activity.segment_id else None,
+        "message": activity.message.uuid,
+        "channel": activity.channel.uuid,
+        "scheduled_local": activity.scheduled_local.replace(tzinfo=None),
+    }
+    form = ActivityForm(
+        request.POST or None, initial=initial, campaign=activity.campaign, user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        updated = perform(
+            request,
+            lambda: services.activity_update(activity=activity, actor=request.user, **changes),
+            form=form,
+            fields=_FORM_FIELDS,
+        )
+        if updated is not None:
+            messages.success(request, f"Saved. The activity is {updated.get_status_display()}.")
+            return redirect("activity_detail", uuid=activity.uuid)
+    return render(
+        request,
+        "campaigns/activity_form.html",
+        {"form": form, "campaign": activity.campaign, "activity": activity},
+    )
+
+
+_ACTIONS: dict[str, Callable[[OutreachActivity, Any, str], Any]] = {
+    "submit": lambda a, u, c: services.activity_submit(activity=a, actor=u),
+    "approve": lambda a, u, c: services.activity_approve(activity=a, actor=u, comment=c),
+    "request_changes": lambda a, u, c: services.activity_request_changes(
+        activity=a, actor=u, comment=c
+    ),
+    "cancel": lambda a, u, c: services.activity_cancel(activity=a, actor=u, reason=c),
+    "retry": lambda a, u, c: services.activity_retry(activity=a, actor=u),
+    "mark_done": lambda a, u, c: services.activity_mark_done(activity=a, actor=u, note=c),
+}
+
+
+@login_required
+@require_POST
+def activity_action(request: HttpRequest, uuid: Any, action: str) -> HttpResponse:
+    if action not in _ACTIONS:
+        raise Http404("No such action.")
+    activity = _activity(request, uuid)
+    # The version the person saw: acting on a page someone else has since changed is a
+    # conflict, not a surprise.
+    if request.POST.get("version", str(activity.version)) != str(activity.version):
+        messages.error(request, "Someone else changed this activity first; here it is now.")
+        return redirect("activity_detail", uuid=activity.uuid)
+    comment = request.POST.get("comment", "").strip()
+    done = perform(request, lambda: _ACTIONS[action](activity, request.user, comment))
+    if done is not None:
+        activity.refresh_from_db()
+        messages.success(request, f"Done. The activity is {activity.get_status_display()}.")
+    return redirect("activity_detail", uuid=activity.uuid)
+
+
+_WITHDRAW = {
+    "dispute": messaging.evidence_dispute,
+    "retract": messaging.evidence_retract,
+}
+
+
+@login_required
+def evidence_withdraw(request: HttpRequest, uuid: Any, verb: str) -> HttpResponse:
+    """Dispute or retract evidence: first show what it would recall, then do it."""
+    if verb not in _WITHDRAW:
+        raise Http404("No such action.")
+    evidence = get_object_or_404(EvidenceItem.objects.visible_to(request.user), uuid=uuid)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        changed = perform(
+            request,
+            lambda: _WITHDRAW[verb](evidence=evidence, actor=request.user, reason=reason),
+            form=form,
+        )
+        if changed is not None:
+            messages.success(request, f"Evidence {changed.status}.")
+            return redirect("evidence_detail", uuid=evidence.uuid)
+    would_recall = selectors.activity_list(user=request.user).filter(
+        message__citations__evidence=evidence,
+        status__in=services.ALLOWED_FROM_RECALL,
+    )
+    context = {"evidence": evidence, "verb": verb, "form": form, "would_recall": would_recall}
+    return render(request, "campaigns/evidence_withdraw.html", context)

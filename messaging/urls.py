@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from messaging import views
+
+urlpatterns = [
+    path("evidence/", views.evidence_list, name="evidence_list"),
+    path("evidence/<uuid:uuid>/", views.evidence_detail, name="evidence_detail"),
+    path("evidence/<uuid:uuid>/verify/", views.evidence_verify, name="evidence_verify"),
+]

@@ -1,0 +1,77 @@
+"""The evidence library in the staff UI: search, detail, verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import may
+from accounts.views import perform
+from messaging import selectors, services
+from messaging.models import EvidenceItem
+
+PAGE_SIZE = 25
+
+
+@login_required
+def evidence_list(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    credibility = params.get("credibility", "")
+    items = selectors.evidence_search(
+        user=request.user,
+        text=params.get("q", ""),
+        status=params.get("status", "") if params.get("status") in EvidenceItem.Status else "",
+        reliability=params.get("reliability", "")
+        if params.get("reliability") in EvidenceItem.Reliability
+        else "",
+        credibility=int(credibility) if credibility.isdigit() else None,
+    )
+    page = Paginator(items, PAGE_SIZE).get_page(params.get("page"))
+    context = {
+        "page": page,
+        "params": params,
+        "statuses": EvidenceItem.Status.choices,
+        "reliabilities": EvidenceItem.Reliability.choices,
+        "credibilities": EvidenceItem.Credibility.choices,
+    }
+    template = "messaging/evidence_list.html"
+    if request.htmx:  # live search: only the results are swapped in
+        template += "#results"
+    return render(request, template, context)
+
+
+@login_required
+def evidence_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
+    evidence = get_object_or_404(
+        EvidenceItem.objects.visible_to(request.user).select_related(
+            "owner_team", "status_changed_by"
+        ),
+        uuid=uuid,
+    )
+    citing = selectors.messages_citing(evidence=evidence, user=request.user)
+    context = {
+        "evidence": evidence,
+        # Only citations in messages this user may see: others' red messages stay hidden.
+        "citations": evidence.citations.filter(message__in=citing).select_related("message__theme"),
+        "may_verify": may(request.user, "messaging.verify", evidence),
+    }
+    return render(request, "messaging/evidence_detail.html", context)
+
+
+@login_required
+@require_POST
+def evidence_verify(request: HttpRequest, uuid: Any) -> HttpResponse:
+    evidence = get_object_or_404(EvidenceItem.objects.visible_to(request.user), uuid=uuid)
+    reason = request.POST.get("reason", "")
+    if perform(
+        request,
+        lambda: services.evidence_verify(evidence=evidence, actor=request.user, reason=reason),
+    ):
+        messages.success(request, "Evidence verified.")
+    return redirect("evidence_detail", uuid=evidence.uuid)

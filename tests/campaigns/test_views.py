@@ -1,0 +1,229 @@
+"""The staff UI: scoped pages (a foreign object is a 404), actions through the services, errors
+shown where they belong, and a constant number of queries whatever the page holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+from django.utils.html import escape
+
+from accounts.models import Role
+from campaigns.models import ActivityStatus, OutreachActivity
+from tests.accounts.factories import member
+from tests.audiences.factories import ChannelFactory
+from tests.campaigns.factories import ActivityFactory, CampaignFactory
+from tests.conftest import in_days
+
+pytestmark = pytest.mark.django_db
+S = ActivityStatus
+
+
+def page_of(client, user, url):
+    client.force_login(user)
+    return client.get(url)
+
+
+def test_pages_need_a_signed_in_user(client, approved) -> None:
+    for url in ("/", "/campaigns/", f"/activities/{approved.uuid}/", "/evidence/", "/coverage/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_an_outsider_sees_none_of_another_teams_work(client, approved, outsider, world) -> None:
+    client.force_login(outsider)
+    assert escape(world.campaign.name) not in client.get("/campaigns/").content.decode()
+    assert escape(approved.title) not in client.get("/").content.decode()
+    for url in (
+        f"/campaigns/{world.campaign.uuid}/",
+        f"/campaigns/{world.campaign.uuid}/calendar/",
+        f"/activities/{approved.uuid}/",
+        f"/activities/{approved.uuid}/edit/",
+        f"/evidence/{world.evidence.uuid}/",
+        f"/evidence/{world.evidence.uuid}/retract/confirm/",
+        f"/coverage/?campaign={world.campaign.uuid}",
+    ):
+        assert client.get(url).status_code == 404, url
+    response = client.post(f"/activities/{approved.uuid}/cancel/", {"version": approved.version})
+    assert response.status_code == 404
+    assert OutreachActivity.objects.get(pk=approved.pk).status == S.APPROVED
+
+
+def test_a_collaborating_partner_sees_the_campaign_but_not_others(client, approved, world):
+    partner = member(world.team.__class__.objects.create(name="P", slug="p"), Role.VIEWER)
+    world.campaign.collaborating_teams.add(partner.teams.get())
+    other = CampaignFactory(name="Someone else's campaign")
+    listing = page_of(client, partner, "/campaigns/").content.decode()
+    assert escape(world.campaign.name) in listing
+    assert escape(other.name) not in listing
+    assert client.get(f"/activities/{approved.uuid}/").status_code == 200
+
+
+def test_the_dashboard_lists_what_waits_for_me_and_not_my_own_work(
+    client, in_review, reviewer, planner
+) -> None:
+    mine = page_of(client, reviewer, "/").content.decode()
+    section = mine.split("Waiting for my approval")[1].split("Due in the next 48 hours")[0]
+    assert escape(in_review.title) in section
+    own = page_of(client, planner, "/").content.decode()
+    section = own.split("Waiting for my approval")[1].split("Due in the next 48 hours")[0]
+    assert "Nothing waits for you." in section
+
+
+def test_approval_buttons_say_why_they_are_disabled(client, draft, lead, approver):
+    from campaigns import services
+
+    in_review = services.activity_submit(activity=draft, actor=lead)
+    page = page_of(client, lead, f"/activities/{in_review.uuid}/").content.decode()
+    assert "Four eyes: you drafted or submitted it." in page
+    page = page_of(client, approver, f"/activities/{in_review.uuid}/").content.decode()
+    assert "Evidence review needs a reviewer (or lead) of the campaign." in page
+
+
+def test_approving_in_the_ui_goes_through_the_service(client, in_review, reviewer, approver):
+    client.force_login(reviewer)
+    response = client.post(
+        f"/activities/{in_review.uuid}/approve/",
+        {"version": in_review.version, "comment": "Sources check out"},
+        follow=True,
+    )
+    assert "Done. The activity is In review." in response.content.decode()
+    client.force_login(approver)
+    stale = client.post(
+        f"/activities/{in_review.uuid}/approve/", {"version": in_review.version}, follow=True
+    )
+    assert "Someone else changed this activity first" in stale.content.decode()
+    current = OutreachActivity.objects.get(pk=in_review.pk)
+    client.post(f"/activities/{in_review.uuid}/approve/", {"version": current.version})
+    assert OutreachActivity.objects.get(pk=in_review.pk).status == S.APPROVED
+
+
+def test_a_refused_action_shows_the_services_reason(client, in_review, reviewer) -> None:
+    client.force_login(reviewer)
+    response = client.post(
+        f"/activities/{in_review.uuid}/request_changes/",
+        {"version": in_review.version, "comment": ""},
+        follow=True,
+    )
+    assert "Say what must change." in response.content.decode()
+    assert OutreachActivity.objects.get(pk=in_review.pk).status == S.IN_REVIEW
+
+
+def test_the_editor_creates_a_draft_in_audience_time(client, world, planner) -> None:
+    client.force_login(planner)
+    when = in_days(6, hour=9)
+    response = client.post(
+        f"/campaigns/{world.campaign.uuid}/activities/new/",
+        {
+            "title": "Op-ed in Ziarul de Gardă",
+            "audience": world.audience.uuid,
+            "message": world.message.uuid,
+            "channel": world.channel.uuid,
+            "scheduled_local": when.strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    activity = OutreachActivity.objects.get(title="Op-ed in Ziarul de Gardă")
+    assert response["Location"] == f"/activities/{activity.uuid}/"
+    assert activity.scheduled_local.replace(tzinfo=None) == when
+    page = client.get(response["Location"]).content.decode()
+    assert when.strftime("%H:%M") + "</time> Europe/Chisinau" in page
+
+
+def test_the_editor_shows_field_errors_and_saves_nothing(client, world, planner, other_team):
+    client.force_login(planner)
+    foreign = ChannelFactory(owner_team=other_team)
+    response = client.post(
+        f"/campaigns/{world.campaign.uuid}/activities/new/",
+        {
+            "title": "Too late",
+            "audience": world.audience.uuid,
+            "message": world.message.uuid,
+            "channel": foreign.uuid,
+            "scheduled_local": in_days(-2).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Select a valid choice" in page  # the other team's channel is not offered
+    assert not OutreachActivity.objects.filter(title="Too late").exists()
+    response = client.post(
+        f"/campaigns/{world.campaign.uuid}/activities/new/",
+        {
+            "title": "Too late",
+            "audience": world.audience.uuid,
+            "message": world.message.uuid,
+            "channel": world.channel.uuid,
+            "scheduled_local": in_days(-2).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert re.search(
+        r'id="id_scheduled_local-error">The scheduled time has passed', response.content.decode()
+    )
+
+
+def test_the_calendar_shows_times_in_the_chosen_audiences_zone(client, approved, reviewer):
+    month = approved.scheduled_local.strftime("%Y-%m")
+    page = page_of(
+        client,
+        reviewer,
+        f"/campaigns/{approved.campaign.uuid}/calendar/?audience=moldova&month={month}",
+    ).content.decode()
+    assert f"{approved.scheduled_local:%H:%M}</time> {escape(approved.title)[:20]}" in page
+
+
+def test_coverage_marks_gaps(client, approved, reviewer, world) -> None:
+    from tests.messaging.factories import ThemeFactory
+
+    world.campaign.themes.add(ThemeFactory(owner_team=world.team, title="Uncovered theme"))
+    page = page_of(client, reviewer, f"/coverage/?campaign={world.campaign.uuid}").content.decode()
+    assert "Uncovered theme" in page
+    assert 'class="gap"' in page
+    assert "0 / 1 / 0" in page  # the approved activity in Moldova × its theme
+    assert "1 verified source" in page
+
+
+def test_retracting_shows_what_it_will_recall_first(client, approved, reviewer, world) -> None:
+    client.force_login(reviewer)
+    preview = client.get(f"/evidence/{world.evidence.uuid}/retract/confirm/").content.decode()
+    assert "This recalls 1 activity" in preview
+    assert escape(approved.title) in preview
+    assert OutreachActivity.objects.get(pk=approved.pk).status == S.APPROVED
+    missing = client.post(f"/evidence/{world.evidence.uuid}/retract/confirm/", {"reason": ""})
+    assert "This field is required." in missing.content.decode()
+    client.post(f"/evidence/{world.evidence.uuid}/retract/confirm/", {"reason": "Fabricated"})
+    assert OutreachActivity.objects.get(pk=approved.pk).status == S.CHANGES_REQUESTED
+
+
+@pytest.mark.parametrize("url", ["/", "/campaigns/", "campaign", "calendar", "/coverage/"])
+def test_list_pages_keep_a_constant_number_of_queries(
+    client, world, planner, reviewer, url, django_assert_max_num_queries
+) -> None:
+    def fill(n: int) -> None:
+        for i in range(n):
+            ActivityFactory(
+                campaign=world.campaign,
+                audience=world.audience,
+                message=world.message,
+                channel=world.channel,
+                owner=planner,
+                title=f"Bulk {i}",
+                status=S.APPROVED,
+                approved_content_hash="x" * 64,
+                scheduled_at=timezone.now() + dt.timedelta(hours=1 + i),
+            )
+
+    target = {
+        "campaign": f"/campaigns/{world.campaign.uuid}/",
+        "calendar": f"/campaigns/{world.campaign.uuid}/calendar/",
+    }.get(url, url)
+    client.force_login(reviewer)
+    fill(2)
+    client.get(target)  # warm caches (sessions, content types)
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(target).status_code == 200
+    fill(20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(target).status_code == 200
