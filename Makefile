@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV_ENV := UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=$(VENV)
 
-.PHONY: help install run test lint format services worker beat web
+.PHONY: help install run test lint format services screenshots
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -27,6 +27,7 @@ run: install  ## Run Candor with demo data: web, worker and scheduler (SQLite, n
 	@scripts/run-all.sh
 
 test: install services  ## Run the whole test suite on real PostgreSQL and Redis
+	@scripts/ensure-chromium.sh
 	$(PY) -m pytest -n 2
 
 services:  ## Make sure PostgreSQL and Redis are up on 127.0.0.1 (start them if stopped)
@@ -36,6 +37,15 @@ lint: install  ## ruff check, ruff format --check, and no missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+screenshots: install  ## Write docs/screenshots/*.png from a demo instance (port 8031)
+	@scripts/ensure-chromium.sh
+	@rm -rf var/screenshots && mkdir -p var/screenshots
+	CANDOR_VAR_DIR=var/screenshots $(PY) manage.py migrate --noinput -v0
+	CANDOR_VAR_DIR=var/screenshots $(PY) manage.py seed_demo >/dev/null
+	@CANDOR_VAR_DIR=var/screenshots $(PY) manage.py runserver 127.0.0.1:8031 --noreload >var/screenshots/server.log 2>&1 & \
+	  server=$$!; sleep 3; $(PY) scripts/screenshots.py http://127.0.0.1:8031 docs/screenshots; status=$$?; \
+	  kill $$server; exit $$status
 
 format: install  ## Fix what ruff can fix
 	$(VENV)/bin/ruff check --fix .
