@@ -58,7 +58,12 @@ _VERBS = {
 
 def lock(activity: OutreachActivity) -> OutreachActivity:
     """Lock the activity's row and make sure nobody changed it since ``activity`` was read."""
-    locked = OutreachActivity.objects.select_for_update().get(pk=activity.pk)
+    # Lock only the activity's row (OF self) but read what every rule needs in the same query.
+    locked = (
+        OutreachActivity.objects.select_for_update(of=("self",))
+        .select_related("campaign", "current_step", "message", "audience", "segment", "channel")
+        .get(pk=activity.pk)
+    )
     if locked.version != activity.version:
         raise Conflict(
             f"Someone else changed this activity first (it is now {locked.get_status_display()}"
