@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV_ENV := UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=$(VENV)
 
-.PHONY: help install run test lint format services screenshots
+.PHONY: help install run test lint format services screenshots bench
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ test: install services  ## Run the whole test suite on real PostgreSQL and Redis
 
 services:  ## Make sure PostgreSQL and Redis are up on 127.0.0.1 (start them if stopped)
 	@scripts/ensure-services.sh
+
+bench: install services  ## Benchmarks: each scenario beside its baseline, one line each
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: install  ## ruff check, ruff format --check, and no missing migrations
 	$(VENV)/bin/ruff check .
