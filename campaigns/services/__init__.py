@@ -23,6 +23,11 @@ from campaigns.services.dispatch import (
     dispatch_record_failure,
     dispatch_record_success,
 )
+from campaigns.services.reporting import (
+    report_build,
+    report_periods_due,
+    report_send_due,
+)
 
 __all__ = [
     "activity_approve",
@@ -43,4 +48,7 @@ __all__ = [
     "dispatch_prepare",
     "dispatch_record_failure",
     "dispatch_record_success",
+    "report_build",
+    "report_periods_due",
+    "report_send_due",
 ]
