@@ -86,6 +86,7 @@ def report_run_claim(
                 late=_is_late(period.end, now),
             )
     except IntegrityError:
+        logger.debug("Report %s, period %s: claimed by someone else.", subscription.uuid, period)
         return None
 
 

@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
+    "report-tick": {
+        "task": "campaigns.tasks.report_tick",
+        "schedule": CANDOR_REPORT_TICK_SECONDS,
+        "options": {"expires": CANDOR_REPORT_TICK_SECONDS},
+    },
 }
 
 # --- Mail: a directory of .eml files by default, real SMTP when EMAIL_HOST is set -------------
