@@ -26,6 +26,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import (
     Case,
     CharField,
@@ -266,7 +268,15 @@ def report_recipients(*, subscription: ReportSubscription) -> list[str]:
     if not viewers:
         return []
     addresses = [u.email for u in viewers if u.email]
-    addresses += [a for a in subscription.extra_addresses if isinstance(a, str) and a]
+    for address in subscription.extra_addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            # Refused here rather than by the mail server, where it would fail the whole send
+            # (and its retries) for every recipient.
+            logger.warning("Report %s: %r is not an e-mail address.", subscription.uuid, address)
+            continue
+        addresses.append(address)
     return list(dict.fromkeys(addresses))
 
 
@@ -383,9 +393,9 @@ def _dispatched(f: _Frame) -> tuple[list[DispatchedRow], Outcomes]:
 
 
 def _due_next(f: _Frame) -> tuple[dict[str, int], list[ActivityLine]]:
-    """Planned for the next period and neither out nor cancelled."""
+    """Planned for the next period and on its way: not out, failed or cancelled."""
     due = f.activities.filter(f.between("scheduled_at", f.end, f.next_end)).exclude(
-        status__in=[S.CANCELLED, S.DISPATCHED, S.COMPLETED]
+        status__in=[S.CANCELLED, S.DISPATCHED, S.COMPLETED, S.FAILED]
     )
     by_status = {
         S(row["status"]).label: row["n"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -162,6 +163,8 @@ def _deliver(run: ReportRun, now: datetime) -> bool:
     """Send a claimed run; whether it is now complete."""
     try:
         report_run_send(run=run, now=now)
+    except SoftTimeLimitExceeded:
+        raise  # the task is out of time: stop, the runs left are found by the next tick
     except Exception:
         # One subscription's failure (SMTP down, a bug) must not stop the others. The run
         # stays claimed and unsent: a tick after the lease sends it.

@@ -166,14 +166,14 @@ def test_reports_for_two_partner_teams_on_the_same_data_differ_exactly_by_team(
     assert not any("not for partners" in e.claim for e in report_a.evidence)
 
 
-def test_a_recipient_who_may_not_see_the_scope_is_left_out(
+def test_a_recipient_who_may_not_see_the_scope_or_a_bad_address_is_left_out(
     team: Team, lead: Any, reviewer: Any, outsider: Any
 ) -> None:
     subscription = subscribe(
         owner=lead,
         team=team,
         recipients=(reviewer, outsider, lead),
-        extra_addresses=("board@ministry.example.org",),
+        extra_addresses=("board@ministry.example.org", "not an address\nBcc: x@y.z"),
     )
     assert report_recipients(subscription=subscription) == [
         lead.email,

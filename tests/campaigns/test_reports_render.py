@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
+import subprocess
+import sys
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -173,3 +176,44 @@ def test_send_reports_dry_run_of_everything_due_writes_one_file_each(
 def test_send_reports_refuses_an_unknown_subscription() -> None:
     with pytest.raises(CommandError, match="No report subscription"):
         call_command("send_reports", "--subscription", "not-a-uuid")
+
+
+@pytest.mark.django_db(databases=[])
+def test_a_report_on_the_demo_data_is_built_on_sqlite_too(tmp_path: Path) -> None:
+    """``make run``'s path: SQLite, no services. Every report query also runs there."""
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "CANDOR_VAR_DIR": str(tmp_path),
+    }
+
+    def manage(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    manage("migrate", "--noinput", "-v0")
+    manage("seed_demo")
+    subscription = manage(
+        "shell",
+        "-c",
+        "import datetime as dt; from accounts.models import User; "
+        "from campaigns.models import ReportSubscription as R; "
+        "lead = User.objects.get(username='lead'); "
+        "print(R.objects.create(owner=lead, team=lead.teams.get(), cadence='monthly', "
+        "day_of_month=1, send_time=dt.time(8), timezone='Europe/Chisinau').uuid)",
+    ).split()[-1]
+    eml, now = tmp_path / "demo.eml", dt.datetime.now(dt.UTC).isoformat()
+    manage("send_reports", "--subscription", subscription, "--now", now, "--dry-run", str(eml))
+    parsed = message_from_bytes(eml.read_bytes(), policy=default)
+    assert parsed["Subject"].startswith("[Candor] Monthly report — Public Diplomacy Desk")
+    assert "Coverage gaps" in parsed.get_body(preferencelist=("html",)).get_content()
