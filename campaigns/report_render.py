@@ -71,12 +71,20 @@ def report_chart_png(report: Report) -> bytes | None:
     return out.getvalue()
 
 
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (=, +, -, @) is quoted (OWASP: CSV injection);
+    titles and names are typed by people."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return f"'{value}"
+    return value
+
+
 def report_csv(report: Report) -> str:
     """The period's activities, one row each, with a header row."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(report.activity_rows)
+    writer.writerows([_cell(value) for value in row] for row in report.activity_rows)
     return out.getvalue()
 
 

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -23,7 +24,12 @@ from pypdf import PdfReader
 
 from accounts.models import Team
 from campaigns.models import ReportRun
-from campaigns.report_render import report_email, report_render_html, report_render_pdf
+from campaigns.report_render import (
+    report_csv,
+    report_email,
+    report_render_html,
+    report_render_pdf,
+)
 from campaigns.services.reporting import report_build
 from tests.campaigns.report_data import EXPECTED, WEEK, Scene, subscribe
 
@@ -88,6 +94,14 @@ def test_the_email_has_text_and_html_the_chart_inline_and_the_csv_attached(repor
     assert attachment.get_filename() == "candor-public-diplomacy-desk-2027-03-08.csv"
     rows = list(csv.DictReader(io.StringIO(attachment.get_content())))
     assert len(rows) == EXPECTED["csv_rows"]
+
+
+def test_a_title_a_spreadsheet_would_run_is_quoted_in_the_csv(report: Any) -> None:
+    rows = [list(r) for r in report.activity_rows]
+    rows[0][2] = '=HYPERLINK("http://evil.example","x")'
+    quoted = report_csv(replace(report, activity_rows=[tuple(r) for r in rows]))
+    [first] = list(csv.DictReader(io.StringIO(quoted)))[:1]
+    assert first["title"] == '\'=HYPERLINK("http://evil.example","x")'
 
 
 def test_the_html_download_is_one_page_with_the_chart_inside(report: Any) -> None:
