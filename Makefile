@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV_ENV := UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=$(VENV)
 
-.PHONY: help install run test lint format services screenshots bench
+.PHONY: help install syslibs run test lint format services screenshots bench
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -19,7 +19,10 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	$(UV_ENV) $(VENV)/bin/uv sync --frozen --python $(PY)
 	@touch $@
 
-install: $(VENV)/.synced  ## Create the virtual environment from uv.lock
+install: $(VENV)/.synced syslibs  ## Create the virtual environment from uv.lock
+
+syslibs:  ## Make sure the system libraries PDF reports need (Pango, a font) are there
+	@scripts/ensure-system-packages.sh
 
 run: install  ## Run Candor with demo data: web, worker and scheduler (SQLite, no broker server)
 	$(PY) manage.py migrate --noinput

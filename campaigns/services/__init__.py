@@ -24,6 +24,11 @@ from campaigns.services.dispatch import (
     dispatch_record_failure,
     dispatch_record_success,
 )
+from campaigns.services.reporting import (
+    report_build,
+    report_periods_due,
+    report_send_due,
+)
 
 # The states from which withdrawn evidence recalls an activity (for previews in the UI).
 ALLOWED_FROM_RECALL = ALLOWED_FROM["recall"]
@@ -48,4 +53,7 @@ __all__ = [
     "dispatch_prepare",
     "dispatch_record_failure",
     "dispatch_record_success",
+    "report_build",
+    "report_periods_due",
+    "report_send_due",
 ]

@@ -167,6 +167,22 @@ CANDOR_DISPATCH_MAX_RETRIES = env.int("CANDOR_DISPATCH_MAX_RETRIES", default=5)
 CANDOR_DISPATCH_RETRY_BACKOFF = env.float("CANDOR_DISPATCH_RETRY_BACKOFF", default=2.0)
 CANDOR_WEBHOOK_TIMEOUT = env.float("CANDOR_WEBHOOK_TIMEOUT", default=10.0)
 CANDOR_APPROVAL_REMINDER_HOURS = env.float("CANDOR_APPROVAL_REMINDER_HOURS", default=24.0)
+
+# --- Reporting e-mails ------------------------------------------------------------------------
+# The report tick finds subscriptions whose local send time has passed and sends each period
+# once (a ReportRun row per period is the claim). Subscriptions are data, the tick is static.
+CANDOR_REPORT_TICK_SECONDS = env.float("CANDOR_REPORT_TICK_SECONDS", default=60.0)
+# An empty period still gets a short "nothing happened" e-mail unless this is False.
+CANDOR_REPORT_SEND_EMPTY = env.bool("CANDOR_REPORT_SEND_EMPTY", default=True)
+# A claimed period whose e-mail was not confirmed sent within this time is taken as lost (the
+# sender crashed) and sent by a later tick. Must exceed the report tick's hard time limit.
+CANDOR_REPORT_LEASE_SECONDS = env.float("CANDOR_REPORT_LEASE_SECONDS", default=900.0)
+# A period sent more than this after its send time is marked late (the scheduler was down).
+CANDOR_REPORT_LATE_AFTER_SECONDS = env.float("CANDOR_REPORT_LATE_AFTER_SECONDS", default=600.0)
+# How far back missed periods are still sent when the scheduler comes back.
+CANDOR_REPORT_CATCH_UP_DAYS = env.int("CANDOR_REPORT_CATCH_UP_DAYS", default=35)
+# Rows listed per section of a report (the figures always count everything).
+CANDOR_REPORT_LIST_LIMIT = env.int("CANDOR_REPORT_LIST_LIMIT", default=20)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dispatch-tick": {
         "task": "campaigns.tasks.dispatch_tick",
@@ -178,6 +194,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "campaigns.tasks.approval_reminders",
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
+    },
+    "report-tick": {
+        "task": "campaigns.tasks.report_tick",
+        "schedule": CANDOR_REPORT_TICK_SECONDS,
+        "options": {"expires": CANDOR_REPORT_TICK_SECONDS},
     },
 }
 
@@ -234,4 +255,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint narrates every step of every PDF at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
