@@ -304,6 +304,10 @@ class ActivityEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        indexes = [
+            # "the last event of this kind": reminders, dispatch retries, report figures.
+            models.Index(fields=["activity", "kind", "at"], name="activityevent_kind_at_idx"),
+        ]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
