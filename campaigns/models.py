@@ -3,6 +3,7 @@ attempts, outcomes, report subscriptions, and the activity's append-only event l
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import uuid
@@ -475,6 +476,16 @@ class ReportSubscription(models.Model):
     def __str__(self) -> str:
         scope = self.campaign or self.team
         return f"{self.get_cadence_display()} report on {scope}"
+
+    @property
+    def schedule_label(self) -> str:
+        """e.g. "Weekly on Monday at 08:00 (Europe/Minsk)"."""
+        when = {
+            self.Cadence.DAILY: "Daily",
+            self.Cadence.WEEKLY: f"Weekly on {calendar.day_name[self.weekday or 0]}",
+            self.Cadence.MONTHLY: f"Monthly on day {self.day_of_month}",
+        }[self.Cadence(self.cadence)]
+        return f"{when} at {self.send_time:%H:%M} ({self.timezone})"
 
     def access_team_ids(self) -> set[int]:
         if self.campaign_id:

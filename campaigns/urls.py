@@ -11,6 +11,12 @@ urlpatterns = [
     path("campaigns/<uuid:uuid>/calendar/", views.campaign_calendar, name="campaign_calendar"),
     path("campaigns/<uuid:uuid>/activities/new/", views.activity_create, name="activity_create"),
     path("coverage/", views.coverage, name="coverage"),
+    path("reports/", views.report_list, name="report_list"),
+    path(
+        "reports/<uuid:uuid>/latest.<str:fmt>",
+        views.report_download,
+        name="report_download",
+    ),
     path("activities/<uuid:uuid>/", views.activity_detail, name="activity_detail"),
     path("activities/<uuid:uuid>/edit/", views.activity_edit, name="activity_edit"),
     path("activities/<uuid:uuid>/<slug:action>/", views.activity_action, name="activity_action"),

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,7 +20,10 @@ from django.views.decorators.http import require_POST
 from accounts.views import perform
 from campaigns import selectors, services
 from campaigns.forms import ActivityForm, CommentForm, ReasonForm
-from campaigns.models import Campaign, OutreachActivity
+from campaigns.models import Campaign, OutreachActivity, ReportSubscription
+from campaigns.report_render import report_render_html, report_render_pdf
+from campaigns.services.report_figures import report_build
+from campaigns.services.report_periods import report_periods_between, shift
 from messaging import services as messaging
 from messaging.models import EvidenceItem
 
@@ -235,3 +240,40 @@ def evidence_withdraw(request: HttpRequest, uuid: Any, verb: str) -> HttpRespons
     )
     context = {"evidence": evidence, "verb": verb, "form": form, "would_recall": would_recall}
     return render(request, "campaigns/evidence_withdraw.html", context)
+
+
+def _my_subscriptions(request: HttpRequest) -> Any:
+    return (
+        ReportSubscription.objects.filter(Q(owner=request.user) | Q(recipients=request.user))
+        .select_related("campaign", "team", "owner")
+        .distinct()
+        .order_by("pk")
+    )
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(_my_subscriptions(request), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "campaigns/report_list.html", {"page": page})
+
+
+@login_required
+def report_download(request: HttpRequest, uuid: Any, fmt: str) -> HttpResponse:
+    """The subscription's latest complete period as HTML or PDF, as the e-mail shows it."""
+    subscription = get_object_or_404(_my_subscriptions(request), uuid=uuid)
+    now = timezone.now()
+    periods = report_periods_between(
+        subscription=subscription, after=now - timezone.timedelta(days=40), until=now
+    )
+    if periods:
+        start, end = periods[-1].start, periods[-1].end
+    else:
+        zone = ZoneInfo(subscription.timezone)
+        start, end = shift(now, cadence=subscription.cadence, zone=zone, n=-1), now
+    report = report_build(subscription=subscription, period_start=start, period_end=end, now=now)
+    name = f"candor-report-{start.astimezone(ZoneInfo(subscription.timezone)):%Y-%m-%d}"
+    if fmt == "pdf":
+        response = HttpResponse(report_render_pdf(report), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+        return response
+    return HttpResponse(report_render_html(report))

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0004_dispatch_lease'),
+        ("campaigns", "0004_dispatch_lease"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='activityevent',
-            index=models.Index(fields=['activity', 'kind', 'at'], name='activityevent_kind_at_idx'),
+            model_name="activityevent",
+            index=models.Index(fields=["activity", "kind", "at"], name="activityevent_kind_at_idx"),
         ),
     ]

@@ -227,3 +227,30 @@ def test_list_pages_keep_a_constant_number_of_queries(
     fill(20)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(target).status_code == 200
+
+
+def test_my_reports_download_as_html_and_pdf_and_stay_private(
+    client, approved, lead, outsider, world
+) -> None:
+    import datetime as _dt
+
+    from campaigns.models import ReportSubscription
+
+    subscription = ReportSubscription.objects.create(
+        owner=lead,
+        campaign=world.campaign,
+        cadence="weekly",
+        weekday=0,
+        send_time=_dt.time(8, 0),
+        timezone="Europe/Minsk",
+    )
+    listing = page_of(client, lead, "/reports/").content.decode()
+    assert "Weekly on Monday at 08:00 (Europe/Minsk)" in listing
+    html = client.get(f"/reports/{subscription.uuid}/latest.html")
+    assert html.status_code == 200
+    assert escape(world.campaign.name) in html.content.decode()
+    pdf = client.get(f"/reports/{subscription.uuid}/latest.pdf")
+    assert pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Disposition"].startswith('attachment; filename="candor-report-')
+    client.force_login(outsider)
+    assert client.get(f"/reports/{subscription.uuid}/latest.pdf").status_code == 404
