@@ -57,6 +57,20 @@ class ActivityForm(forms.Form):
         )
 
 
+class OutcomeForm(forms.Form):
+    reach = forms.IntegerField(min_value=0)
+    engagement = forms.IntegerField(min_value=0)
+    pickups = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="One URL per line: where it was picked up.",
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean_pickups(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["pickups"].splitlines() if line.strip()]
+
+
 class CommentForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 

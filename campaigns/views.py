@@ -17,10 +17,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.permissions import may
 from accounts.views import perform
 from campaigns import selectors, services
-from campaigns.forms import ActivityForm, CommentForm, ReasonForm
-from campaigns.models import Campaign, OutreachActivity, ReportSubscription
+from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm
+from campaigns.models import ActivityStatus, Campaign, OutreachActivity, ReportSubscription
 from campaigns.report_render import report_render_html, report_render_pdf
 from campaigns.services.report_figures import report_build
 from campaigns.services.report_periods import report_periods_between, shift
@@ -126,6 +127,36 @@ def activity_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
         "actions": selectors.activity_actions(activity=activity, user=request.user),
         "comment_form": CommentForm(),
     }
+    if activity.status in (ActivityStatus.DISPATCHED, ActivityStatus.COMPLETED) and may(
+        request.user, "campaigns.plan", activity
+    ):
+        outcome = getattr(activity, "outcome", None)
+        initial = (
+            {
+                "reach": outcome.reach,
+                "engagement": outcome.engagement,
+                "pickups": "\n".join(outcome.pickups),
+                "notes": outcome.notes,
+            }
+            if outcome
+            else None
+        )
+        form = OutcomeForm(request.POST or None, initial=initial)
+        recorded = (
+            request.method == "POST"
+            and form.is_valid()
+            and perform(
+                request,
+                lambda: services.activity_record_outcome(
+                    activity=activity, actor=request.user, **form.cleaned_data
+                ),
+                form=form,
+            )
+        )
+        if recorded:
+            messages.success(request, "Outcome recorded.")
+            return redirect("activity_detail", uuid=activity.uuid)
+        context["outcome_form"] = form
     return render(request, "campaigns/activity_detail.html", context)
 
 

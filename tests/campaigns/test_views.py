@@ -254,3 +254,21 @@ def test_my_reports_download_as_html_and_pdf_and_stay_private(
     assert pdf["Content-Disposition"].startswith('attachment; filename="candor-report-')
     client.force_login(outsider)
     assert client.get(f"/reports/{subscription.uuid}/latest.pdf").status_code == 404
+
+
+def test_an_outcome_is_entered_after_dispatch_with_field_errors(client, approved, planner):
+    OutreachActivity.objects.filter(pk=approved.pk).update(status=S.DISPATCHED)
+    client.force_login(planner)
+    url = f"/activities/{approved.uuid}/"
+    bad = client.post(url, {"reach": "100", "engagement": "250", "pickups": "not a url"})
+    page = bad.content.decode()
+    assert "Engagement cannot exceed reach." in page
+    assert "Not an http(s) URL: not a url" in page
+    assert OutreachActivity.objects.get(pk=approved.pk).status == S.DISPATCHED
+    good = client.post(
+        url, {"reach": "1200", "engagement": "85", "pickups": "https://news.example.md/a\n"}
+    )
+    assert good.status_code == 302
+    done = OutreachActivity.objects.get(pk=approved.pk)
+    assert done.status == S.COMPLETED
+    assert done.outcome.pickups == ["https://news.example.md/a"]
