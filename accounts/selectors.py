@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import ApiToken, Membership, Team
+from accounts.models import ApiToken, Membership, Team, User
 from accounts.permissions import team_ids
 
 
@@ -30,3 +30,13 @@ def team_list(*, user: Any) -> QuerySet[Team]:
     return Team.objects.filter(pk__in=team_ids(user)).prefetch_related(
         Prefetch("memberships", queryset=members)
     )
+
+
+def colleague_list(*, user: Any) -> QuerySet[User]:
+    """Active users who share a team with the user (officers, report recipients)."""
+    return User.objects.filter(is_active=True, memberships__team__in=team_ids(user)).distinct()
+
+
+def own_team_list(*, user: Any) -> QuerySet[Team]:
+    """The teams the user belongs to, for choosing an owner team."""
+    return Team.objects.filter(pk__in=team_ids(user))

@@ -18,6 +18,7 @@ admin.site.site_title = "Candor"
 # Every app's API, versioned in the path (DRF's URLPathVersioning reads ``version``).
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("audiences.api.urls")),
 ]
 
 # Redoc styles itself with injected <style> elements and searches in a blob: worker; the rest of

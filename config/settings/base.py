@@ -197,6 +197,13 @@ SPECTACULAR_SETTINGS = {
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "MarkingEnum": "accounts.models.Marking",
         "RoleEnum": "accounts.models.Role",
+        "TeamKindEnum": "accounts.models.Team.Kind",
+        "ChannelKindEnum": "audiences.models.Channel.Kind",
+        "EventKindEnum": "campaigns.models.ActivityEvent.Kind",
+        "StepKindEnum": "campaigns.models.ApprovalStep.Kind",
+        "CadenceEnum": "campaigns.models.ReportSubscription.Cadence",
+        "ReliabilityEnum": "messaging.models.EvidenceItem.Reliability",
+        "CredibilityEnum": "messaging.models.EvidenceItem.Credibility",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
