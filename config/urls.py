@@ -19,6 +19,7 @@ admin.site.site_title = "Candor"
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("audiences.api.urls")),
+    path("", include("messaging.api.urls")),
 ]
 
 # Redoc styles itself with injected <style> elements and searches in a blob: worker; the rest of
