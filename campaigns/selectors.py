@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from accounts.models import Membership, Role, User
-from campaigns.models import ActivityEvent, Campaign, OutreachActivity
+from accounts.permissions import team_ids
+from campaigns.models import (
+    ActivityEvent,
+    ApprovalDecision,
+    Campaign,
+    OutreachActivity,
+    ReportSubscription,
+)
+from messaging.models import Citation, Message
+from messaging.selectors import visible_citations
 
 
 def campaign_list(*, user: Any) -> QuerySet[Campaign]:
@@ -63,3 +73,54 @@ def notification_recipients(*, event: ActivityEvent) -> list[str]:
         if owner.email and owner.is_active and owner.pk != event.actor_id:
             return [owner.email]
     return []
+
+
+def approvals_of_message(*, message: Message, user: Any) -> QuerySet[ApprovalDecision]:
+    """Approvals of activities that send ``message``, as far as the user may see them."""
+    return (
+        ApprovalDecision.objects.filter(
+            activity__message=message,
+            activity__in=OutreachActivity.objects.visible_to(user).values("pk"),
+            verdict=ApprovalDecision.Verdict.APPROVE,
+        )
+        .select_related("activity", "step", "user")
+        .order_by("at", "pk")
+    )
+
+
+@dataclass
+class EvidencePacket:
+    """A message's claims, the evidence behind each, and the approvals that relied on it."""
+
+    message: Message
+    citations: list[Citation]
+    restricted_citations: int
+    approvals: list[ApprovalDecision]
+
+
+def evidence_packet(*, message: Message, user: Any) -> EvidencePacket:
+    """Claims → cited evidence → Admiralty rating and verification (who, when, why) → the
+    approvals of activities sending the message (who, which step, when), as far as the user
+    may see: evidence behind a stricter marking is counted, not shown."""
+    citations = list(visible_citations(user=user).filter(message=message).order_by("created_at"))
+    return EvidencePacket(
+        message=message,
+        citations=citations,
+        restricted_citations=message.citations.count() - len(citations),
+        approvals=list(approvals_of_message(message=message, user=user)),
+    )
+
+
+def report_subscription_list(*, user: Any) -> QuerySet[ReportSubscription]:
+    """The user's own report subscriptions whose scope they may still see."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ReportSubscription.objects.none()
+    return (
+        ReportSubscription.objects.filter(owner=user)
+        .filter(
+            Q(team__in=team_ids(user))
+            | Q(campaign__in=Campaign.objects.visible_to(user).values("pk"))
+        )
+        .select_related("owner", "team", "campaign")
+        .prefetch_related("recipients")
+    )

@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("audiences.api.urls")),
     path("", include("messaging.api.urls")),
+    path("", include("campaigns.api.urls")),
 ]
 
 # Redoc styles itself with injected <style> elements and searches in a blob: worker; the rest of

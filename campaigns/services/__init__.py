@@ -15,7 +15,8 @@ from campaigns.services.approvals import (
     activity_request_changes,
     activity_submit,
 )
-from campaigns.services.campaigns import campaign_create, campaign_set_status
+from campaigns.services.campaigns import campaign_create, campaign_set_status, campaign_update
+from campaigns.services.reports import report_subscription_create, report_subscription_update
 
 __all__ = [
     "activity_approve",
@@ -31,4 +32,7 @@ __all__ = [
     "activity_update",
     "campaign_create",
     "campaign_set_status",
+    "campaign_update",
+    "report_subscription_create",
+    "report_subscription_update",
 ]
