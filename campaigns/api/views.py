@@ -172,12 +172,13 @@ class ActivityViewSet(_ReadViewSet):
             "submitted_by", "outcome", "outcome__recorded_by"
         )
 
-    def _load(self, request: Request, version: int | None = None) -> OutreachActivity:
+    def _load(self, request: Request, serializer: type[VersionInput | ActivityUpdateInput]):
+        """The activity (404 first: a foreign one never gets further), the checked input, and
+        the version the caller acted on, which the service compares under its row lock."""
         activity = self.get_object()
-        if version is not None:
-            # The state the caller acted on: the service refuses it if the row moved on.
-            activity.version = version
-        return activity
+        data = validated(serializer, request)
+        activity.version = data.pop("version")
+        return activity, data
 
     def _render(self, activity: OutreachActivity, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=activity.pk)
@@ -194,8 +195,7 @@ class ActivityViewSet(_ReadViewSet):
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Edit an activity. Changing what goes out after review (audience, segment, message,
         channel, time) sends it back to `changes_requested`: approved means frozen."""
-        data = validated(ActivityUpdateInput, request)
-        activity = self._load(request, data.pop("version"))
+        activity, data = self._load(request, ActivityUpdateInput)
         return self._render(services.activity_update(activity=activity, actor=request.user, **data))
 
     @extend_schema(
@@ -207,8 +207,7 @@ class ActivityViewSet(_ReadViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Send for review. Refused (422) unless the message cites evidence, none withdrawn."""
-        data = validated(VersionInput, request)
-        activity = self._load(request, data["version"])
+        activity, _ = self._load(request, VersionInput)
         return self._render(services.activity_submit(activity=activity, actor=request.user))
 
     @extend_schema(
@@ -218,8 +217,7 @@ class ActivityViewSet(_ReadViewSet):
     def approve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Approve the current step. Four eyes: never your own work, never two steps of one
         round; the evidence review needs every cited item verified."""
-        data = validated(ApproveInput, request)
-        activity = self._load(request, data.pop("version"))
+        activity, data = self._load(request, ApproveInput)
         return self._render(
             services.activity_approve(activity=activity, actor=request.user, **data)
         )
@@ -232,8 +230,7 @@ class ActivityViewSet(_ReadViewSet):
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Send an activity in review back to its owner, saying what must change."""
-        data = validated(RequestChangesInput, request)
-        activity = self._load(request, data.pop("version"))
+        activity, data = self._load(request, RequestChangesInput)
         return self._render(
             services.activity_request_changes(activity=activity, actor=request.user, **data)
         )
@@ -242,8 +239,7 @@ class ActivityViewSet(_ReadViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Cancel an activity that has not gone out; it will never be dispatched."""
-        data = validated(CancelInput, request)
-        activity = self._load(request, data.pop("version"))
+        activity, data = self._load(request, CancelInput)
         return self._render(services.activity_cancel(activity=activity, actor=request.user, **data))
 
     @extend_schema(
@@ -252,8 +248,7 @@ class ActivityViewSet(_ReadViewSet):
     @action(detail=True, methods=["post"])
     def outcome(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Record (or correct) what a dispatched activity achieved; it becomes `completed`."""
-        data = validated(OutcomeInput, request)
-        activity = self._load(request, data.pop("version"))
+        activity, data = self._load(request, OutcomeInput)
         services.activity_record_outcome(activity=activity, actor=request.user, **data)
         return self._render(activity)
 
