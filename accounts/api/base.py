@@ -20,7 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
+import django_filters
 from axes import helpers as axes_helpers
+from django import forms
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.views import defaults
@@ -38,6 +40,7 @@ from rest_framework.settings import api_settings
 from accounts.errors import DomainError, InvalidInput
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+MAX_PAGE_SIZE = 200  # accounts.api.limits.StableCursorPagination.max_page_size
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # --- Errors as problem details (RFC 9457) ------------------------------------------------------
@@ -298,11 +301,14 @@ _PROBLEM_EXAMPLES = [
 
 
 class ProblemAutoSchema(AutoSchema):
-    """drf-standardized-errors' schema, with the domain's 403/409/422 on writes."""
+    """drf-standardized-errors' schema, with the domain's 403/409/422 on writes and a 400 for a
+    bad page size on every paginated list."""
 
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
         if status_code in ("409", "422"):
             return self.method in UNSAFE_METHODS and status_code not in responses
+        if status_code == "400" and self._get_paginator() is not None:
+            return status_code not in responses
         return super()._should_add_error_response(responses, status_code)
 
     def _should_add_http403_error_response(self) -> bool:
@@ -314,13 +320,24 @@ class ProblemAutoSchema(AutoSchema):
 
 
 def problem_media_type_hook(result: dict, **kwargs: Any) -> dict:
-    """Every error response is ``application/problem+json``, whatever the endpoint renders."""
+    """Say in the schema what the API does beyond what the generator sees:
+
+    - every error response is ``application/problem+json``, whatever the endpoint renders;
+    - an empty query parameter (``?status=``) is accepted and means "no filter";
+    - a page holds 1 to ``max_page_size`` rows.
+    """
     for path in result.get("paths", {}).values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400 and "content" in response:
                     first = next(iter(response["content"].values()))
                     response["content"] = {PROBLEM_MEDIA_TYPE: first}
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query":
+                    continue
+                parameter["allowEmptyValue"] = True
+                if parameter["name"] == "page_size":
+                    parameter["schema"].update({"minimum": 1, "maximum": MAX_PAGE_SIZE})
     return result
 
 
@@ -436,6 +453,48 @@ class AwareDateTimeField(serializers.DateTimeField):
         if value.tzinfo is None:
             self.fail("naive")
         return super().enforce_timezone(value)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "08:00",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of day in a zone given elsewhere (``08:00``): no offset, so not
+    JSON Schema's ``time`` format, which requires one."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%H:%M")
+        kwargs.setdefault("input_formats", ["%H:%M", "%H:%M:%S"])
+        super().__init__(**kwargs)
+
+
+class _StrictBooleanFormField(forms.NullBooleanField):
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError("Give true or false.", code="invalid")
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """``true`` or ``false``; anything else is a 400, where django-filter's own boolean filter
+    would quietly ignore it and return everything."""
+
+    field_class = _StrictBooleanFormField
+
+
+def boolean_filter(**kwargs: Any) -> StrictBooleanFilter:
+    return StrictBooleanFilter(**kwargs)
 
 
 # --- Output ----------------------------------------------------------------------------------

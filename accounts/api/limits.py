@@ -27,6 +27,22 @@ class StableCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request: Request) -> int:
+        """The requested page size; anything but a whole number from 1 to ``max_page_size`` is
+        refused (400) rather than silently replaced by the default."""
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"Give a whole number from 1 to {self.max_page_size}."
+                    ]
+                }
+            )
+        return int(raw)
+
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
         if any(hasattr(f, "get_ordering") for f in getattr(view, "filter_backends", [])):
             ordering = super().get_ordering(request, queryset, view)

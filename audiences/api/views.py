@@ -10,7 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.base import render, validated
+from accounts.api.base import boolean_filter, render, validated
 from audiences import selectors, services
 from audiences.api.serializers import (
     AudienceOutput,
@@ -52,9 +52,11 @@ class AudienceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 class ChannelFilter(django_filters.FilterSet):
+    is_active = boolean_filter()
+
     class Meta:
         model = Channel
-        fields = ["kind", "is_active"]
+        fields = ["kind"]
 
 
 @extend_schema(tags=["channels"])

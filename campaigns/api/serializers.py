@@ -11,6 +11,7 @@ from rest_framework import serializers
 from accounts.api.base import (
     AwareDateTimeField,
     InputSerializer,
+    LocalTimeField,
     NaiveDateTimeField,
     ScopedRelatedField,
 )
@@ -275,7 +276,7 @@ class SubscriptionOutput(serializers.Serializer):
     cadence = serializers.ChoiceField(choices=ReportSubscription.Cadence.choices)
     weekday = serializers.IntegerField(allow_null=True, help_text="0 = Monday.")
     day_of_month = serializers.IntegerField(allow_null=True)
-    send_time = serializers.TimeField()
+    send_time = LocalTimeField(help_text="Local time in `timezone`, e.g. 08:00.")
     timezone = serializers.CharField()
     recipients = UserRef(many=True)
     extra_addresses = serializers.ListField(child=serializers.EmailField())
@@ -290,7 +291,7 @@ class SubscriptionUpdateInput(InputSerializer):
     day_of_month = serializers.IntegerField(
         min_value=1, max_value=28, required=False, allow_null=True
     )
-    send_time = serializers.TimeField(required=False, help_text="Local time, e.g. 08:00.")
+    send_time = LocalTimeField(required=False, help_text="Local time, e.g. 08:00.")
     timezone = serializers.CharField(
         max_length=64, required=False, help_text="IANA zone, e.g. Europe/Minsk."
     )
@@ -313,5 +314,5 @@ class SubscriptionCreateInput(SubscriptionUpdateInput):
         scope=lambda user: campaign_list(user=user), noun="campaign", required=False
     )
     cadence = serializers.ChoiceField(choices=ReportSubscription.Cadence.choices)
-    send_time = serializers.TimeField(help_text="Local time, e.g. 08:00.")
+    send_time = LocalTimeField(help_text="Local time, e.g. 08:00.")
     timezone = serializers.CharField(max_length=64, help_text="IANA zone, e.g. Europe/Minsk.")

@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.base import CalendarRenderer, CSVRenderer, render, validated
+from accounts.api.base import CalendarRenderer, CSVRenderer, boolean_filter, render, validated
 from campaigns import exports, selectors, services
 from campaigns.api.serializers import (
     ActivityCreateInput,
@@ -140,7 +140,7 @@ class ActivityFilter(django_filters.FilterSet):
     scheduled_at = django_filters.IsoDateTimeFromToRangeFilter(
         help_text="`scheduled_at_after`, `scheduled_at_before`: ISO 8601 instants."
     )
-    mine = django_filters.BooleanFilter(method="filter_mine", help_text="Only those you own.")
+    mine = boolean_filter(method="filter_mine", help_text="Only those you own (or not).")
 
     class Meta:
         model = OutreachActivity
@@ -302,10 +302,11 @@ class EvidencePacketViewSet(viewsets.GenericViewSet):
 class SubscriptionFilter(django_filters.FilterSet):
     campaign = django_filters.UUIDFilter(field_name="campaign__uuid")
     team = django_filters.UUIDFilter(field_name="team__uuid")
+    is_active = boolean_filter()
 
     class Meta:
         model = ReportSubscription
-        fields = ["cadence", "is_active"]
+        fields = ["cadence"]
 
 
 @extend_schema(tags=["reports"])
