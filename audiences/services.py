@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -58,6 +59,8 @@ def _check(channel: Channel) -> None:
     if channel.kind == Channel.Kind.WEBHOOK:
         if not channel.webhook_url:
             errors["webhook_url"] = ["A webhook channel needs a URL."]
+        elif urlsplit(channel.webhook_url).scheme not in ("http", "https"):
+            errors["webhook_url"] = ["A webhook is delivered over http or https."]
         if len(channel.webhook_secret) < _MIN_SECRET:
             errors["webhook_secret"] = [
                 f"A webhook channel needs a secret of at least {_MIN_SECRET} characters "

@@ -427,6 +427,9 @@ def evidence_import(*, actor: Any, owner_team: Team, content: str) -> list[Evide
     none. Every problem is reported with its row (as numbered in a spreadsheet, the header
     being row 1) and column, e.g. ``rows.3.source_url``."""
     _require_team_role(actor, owner_team)
+    if "\x00" in content:
+        # PostgreSQL text cannot hold NUL; a file that has them is not CSV text anyway.
+        raise InvalidInput({"file": ["Not a readable CSV file: it contains NUL bytes."]})
     reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
     try:
         header = [name.strip() for name in reader.fieldnames or []]
