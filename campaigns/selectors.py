@@ -106,7 +106,9 @@ def evidence_packet(*, message: Message, user: Any) -> EvidencePacket:
     return EvidencePacket(
         message=message,
         citations=citations,
-        restricted_citations=message.citations.count() - len(citations),
+        # Counted on the table: ``message.citations`` may be a prefetch of the visible ones.
+        restricted_citations=Citation.objects.filter(message_id=message.pk).count()
+        - len(citations),
         approvals=list(approvals_of_message(message=message, user=user)),
     )
 

@@ -84,7 +84,7 @@ class CampaignCreateInput(CampaignUpdateInput):
     attributed_to = serializers.CharField(
         max_length=200, help_text="The public speaker: who is named as the source. Required."
     )
-    audiences = serializers.ListField(child=_audience_field(), max_length=50)
+    audiences = serializers.ListField(child=_audience_field(), max_length=50, allow_empty=False)
     collaborating_teams = serializers.ListField(
         child=ScopedRelatedField(scope=lambda user: own_team_list(user=user), noun="team"),
         required=False,
