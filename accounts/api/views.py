@@ -85,6 +85,8 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_field = "uuid"
     lookup_url_kwarg = "id"
     filter_backends: list[Any] = []
+    # Never the primary key: a token's key is its digest, and the cursor would carry it.
+    ordering = ("-created",)
 
     def get_queryset(self):
         return selectors.token_list(user=self.request.user)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import random
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -197,3 +199,23 @@ def test_it_lists_the_callers_teams_with_their_members(api, planner, reviewer, o
         "reviewer": "reviewer",
     }
     assert "outsider" not in response.content.decode()
+
+
+def test_token_pages_never_carry_a_digest(api, planner) -> None:
+    client = api(planner)
+    for _ in range(3):
+        api(planner)
+    digests = set(ApiToken.objects.values_list("digest", flat=True))
+    page = client.get(TOKENS, {"page_size": 1})
+    assert page.json()["next"]
+    seen = []
+    url = f"{TOKENS}?page_size=1"
+    while url:
+        response = client.get(url)
+        decoded = base64.b64decode(
+            parse_qs(urlsplit(url).query).get("cursor", [""])[0] + "=="
+        ).decode(errors="ignore")
+        assert not any(d in decoded or d[:15] in decoded for d in digests)
+        seen += [row["id"] for row in response.json()["results"]]
+        url = response.json()["next"]
+    assert len(seen) == len(set(seen)) == 4
