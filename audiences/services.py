@@ -3,16 +3,17 @@ loaded by migration; channels are a team's own, managed by its leads."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.audit import audit_context
-from accounts.errors import InvalidInput, full_clean
+from accounts.errors import Conflict, InvalidInput, full_clean
 from accounts.models import Membership, Team, User
 from accounts.permissions import require
 from audiences.models import Channel
@@ -30,6 +31,17 @@ _FIELDS = (
 # What decides where content goes (see ``Channel.dispatch_identity``).
 _DESTINATION = ("kind", "email_recipients", "webhook_url", "officer")
 _MIN_SECRET = 16
+
+
+@contextmanager
+def _same_name_race() -> Iterator[None]:
+    """Two requests naming a channel alike at once: the unique index decides, in a savepoint,
+    and the loser hears so (409) instead of a server error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        raise Conflict("Someone just gave a channel of your team this name.") from error
 
 
 def _check(channel: Channel) -> None:
@@ -118,7 +130,7 @@ def channel_create(
         is_active=is_active,
     )
     _check(channel)
-    with audit_context(actor=actor.pk, action="channel_create"):
+    with audit_context(actor=actor.pk, action="channel_create"), _same_name_race():
         channel.save()
     return channel
 
@@ -155,7 +167,8 @@ def channel_update(*, channel: Channel, actor: Any, **changes: Any) -> Channel:
         setattr(locked, name, changes[name])
     _check(locked)
     with audit_context(actor=actor.pk, action="channel_update"):
-        locked.save(update_fields=list(diff))
+        with _same_name_race():
+            locked.save(update_fields=list(diff))
         moved = {name: value for name, value in diff.items() if name in _DESTINATION}
         if moved:
             channel_changed.send(sender=Channel, channel=locked, actor=actor, changes=moved)

@@ -9,11 +9,17 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_context
-from accounts.errors import InvalidInput, InvalidTransition, RuleViolation, full_clean
+from accounts.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    RuleViolation,
+    full_clean,
+)
 from accounts.models import Marking, Team
 from accounts.permissions import require
 from audiences.models import Audience
@@ -333,8 +339,12 @@ def theme_update(*, theme: Theme, actor: Any, **changes: Any) -> Theme:
         .exists()
     ):
         raise InvalidInput({"title": ["Your team already has a theme with this title."]})
-    with audit_context(actor=actor.pk, action="theme_update"):
-        locked.save(update_fields=[*diff, "updated_at"])
+    try:
+        # A savepoint: a title taken a moment ago by another request is a conflict, not a 500.
+        with audit_context(actor=actor.pk, action="theme_update"), transaction.atomic():
+            locked.save(update_fields=[*diff, "updated_at"])
+    except IntegrityError as error:
+        raise Conflict("Someone just gave a theme of your team this title.") from error
     return locked
 
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.audit import audit_context
-from accounts.errors import InvalidInput, InvalidTransition, full_clean
+from accounts.errors import Conflict, InvalidInput, InvalidTransition, full_clean
 from accounts.models import Role, Team
 from accounts.permissions import may, require
 from audiences.models import Audience
@@ -197,7 +197,11 @@ def campaign_update(*, campaign: Campaign, actor: Any, **changes: Any) -> Campai
     with audit_context(actor=actor.pk, action="campaign_update"):
         fields = [name for name in diff if name in _CAMPAIGN_FIELDS]
         if fields:
-            locked.save(update_fields=fields)
+            try:
+                with transaction.atomic():  # a name taken a moment ago: 409, not a 500
+                    locked.save(update_fields=fields)
+            except IntegrityError as error:
+                raise Conflict("Someone just gave a campaign of your team this name.") from error
         if "audiences" in diff:
             locked.audiences.set(changes["audiences"])
         if "themes" in diff:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.errors import InvalidInput, NotPermitted
+from accounts.errors import Conflict, InvalidInput, NotPermitted
 from accounts.models import Role
 from audiences import services
 from audiences.models import Channel
@@ -129,3 +129,18 @@ def test_a_viewer_cannot_change_a_channel(team, world) -> None:
     viewer = member(team, Role.VIEWER)
     with pytest.raises(NotPermitted):
         services.channel_update(channel=world.channel, actor=viewer, name="Mine now")
+
+
+def test_a_name_taken_in_a_race_is_a_conflict_not_a_crash(team, lead, world, monkeypatch):
+    # The loser of the race passed the name check before the winner committed: skip the check
+    # to put it there, and the unique index must still answer with a clear 409.
+    monkeypatch.setattr(services, "_check", lambda channel: None)
+    with pytest.raises(Conflict):
+        services.channel_create(
+            actor=lead,
+            owner_team=team,
+            kind=Channel.Kind.EMAIL,
+            name=world.channel.name,
+            email_recipients=["a@candor.test"],
+        )
+    assert Channel.objects.filter(name=world.channel.name).count() == 1
