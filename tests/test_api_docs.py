@@ -83,3 +83,36 @@ def test_unknown_api_urls_and_versions_are_problems_too(client) -> None:
     problem(client.get("/api/v1/nothing-here/"), 404)
     problem(client.get("/api/v2/activities/"), 404)
     assert client.get("/not-the-api/")["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_list_filters_on_json_lists_work_on_both_databases(api, outsider, vendor, monkeypatch):
+    """SQLite (the embedded default) has no JSON containment: the fallback must agree."""
+    from django.db import connection
+
+    from tests.messaging.factories import ThemeFactory
+
+    ThemeFactory(owner_team=outsider.teams.get(), tags=["C00030", "C00156"], title="Tagged")
+    ThemeFactory(owner_team=outsider.teams.get(), tags=["C000301"], title="Almost")
+    monkeypatch.setattr(connection, "vendor", vendor)
+    client = api(outsider)
+    themes = client.get("/api/v1/themes/", {"tag": "C00030"}).json()["results"]
+    assert [t["title"] for t in themes] == ["Tagged"]
+    audiences = client.get("/api/v1/audiences/", {"language": "ro"}).json()["results"]
+    assert [a["name"] for a in audiences] == ["Moldova"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/auth/tokens/0.5/",
+        "/api/v1/activities/0.5/",
+        "/api/v1/messages/x.y/citations/e3e70682-c209-1cac-a29f-6fbed82c07cd/",
+        "/api/v1/messages/x.y/evidence-packet/",
+    ],
+)
+def test_a_malformed_id_is_a_problem_even_on_the_debug_server(api, planner, settings, path):
+    settings.DEBUG = True  # Django's own 404 page would be HTML there
+    client = api(planner)
+    method = "delete" if "citations" in path or "tokens" in path else "get"
+    problem(getattr(client, method)(path), 404)

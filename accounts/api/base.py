@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
@@ -23,6 +24,7 @@ from typing import Any
 import django_filters
 from axes import helpers as axes_helpers
 from django import forms
+from django.db import connection
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.views import defaults
@@ -31,7 +33,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field
 from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler
 from drf_standardized_errors.openapi import AutoSchema
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -495,6 +497,29 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 def boolean_filter(**kwargs: Any) -> StrictBooleanFilter:
     return StrictBooleanFilter(**kwargs)
+
+
+def json_list_contains(queryset: QuerySet, field: str, value: str) -> QuerySet:
+    """Rows whose JSON list ``field`` holds ``value`` (a language, a tag).
+
+    PostgreSQL answers ``@>`` on jsonb; SQLite (the embedded default) has no JSON containment,
+    so there the stored text is searched for the value as JSON encodes it, quotes included, so
+    ``"ru"`` cannot match inside ``"ru-RU"``."""
+    if connection.vendor == "postgresql":
+        return queryset.filter(**{f"{field}__contains": [value]})
+    return queryset.filter(**{f"{field}__icontains": json.dumps(value)})
+
+
+# --- Views ---------------------------------------------------------------------------------
+
+
+class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A resource looked up by its public ``uuid`` as ``{id}``. Any path segment reaches the
+    view, so a malformed id is the view's 404 problem, never the URL resolver's HTML page."""
+
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
 
 
 # --- Output ----------------------------------------------------------------------------------

@@ -84,6 +84,7 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = TokenOutput
     lookup_field = "uuid"
     lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
     filter_backends: list[Any] = []
     # Never the primary key: a token's key is its digest, and the cursor would carry it.
     ordering = ("-created",)

@@ -6,11 +6,11 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.base import boolean_filter, render, validated
+from accounts.api.base import ReadViewSet, boolean_filter, json_list_contains, render, validated
 from audiences import selectors, services
 from audiences.api.serializers import (
     AudienceOutput,
@@ -32,16 +32,14 @@ class AudienceFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_language(self, queryset: Any, name: str, value: str) -> Any:
-        return queryset.filter(languages__contains=[value])
+        return json_list_contains(queryset, "languages", value)
 
 
 @extend_schema(tags=["audiences"])
-class AudienceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AudienceViewSet(ReadViewSet):
     """Audiences are shared reference data: every signed-in partner reads them."""
 
     serializer_class = AudienceOutput
-    lookup_field = "uuid"
-    lookup_url_kwarg = "id"
     filterset_class = AudienceFilter
     search_fields = ["name", "description"]
     ordering_fields = ["name"]
@@ -60,12 +58,10 @@ class ChannelFilter(django_filters.FilterSet):
 
 
 @extend_schema(tags=["channels"])
-class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ChannelViewSet(ReadViewSet):
     """Your teams' channels: e-mail lists, partner webhooks, manual work. Leads manage them."""
 
     serializer_class = ChannelOutput
-    lookup_field = "uuid"
-    lookup_url_kwarg = "id"
     filterset_class = ChannelFilter
     search_fields = ["name"]
     ordering_fields = ["name"]

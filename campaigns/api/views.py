@@ -13,12 +13,19 @@ from typing import Any
 import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.base import CalendarRenderer, CSVRenderer, boolean_filter, render, validated
+from accounts.api.base import (
+    CalendarRenderer,
+    CSVRenderer,
+    ReadViewSet,
+    boolean_filter,
+    render,
+    validated,
+)
 from campaigns import exports, selectors, services
 from campaigns.api.serializers import (
     ActivityCreateInput,
@@ -42,12 +49,6 @@ from campaigns.api.serializers import (
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity, ReportSubscription
 from messaging.selectors import message_list
 
-
-class _ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    lookup_field = "uuid"
-    lookup_url_kwarg = "id"
-
-
 # --- campaigns -------------------------------------------------------------------------------
 
 
@@ -67,7 +68,7 @@ class CampaignFilter(django_filters.FilterSet):
 
 
 @extend_schema(tags=["campaigns"])
-class CampaignViewSet(_ReadViewSet):
+class CampaignViewSet(ReadViewSet):
     """Campaigns your teams own or collaborate on. Every campaign names its public speaker."""
 
     serializer_class = CampaignOutput
@@ -157,7 +158,7 @@ _VERSION_EXAMPLE = OpenApiExample("Version seen", request_only=True, value={"ver
 
 
 @extend_schema(tags=["activities"])
-class ActivityViewSet(_ReadViewSet):
+class ActivityViewSet(ReadViewSet):
     """Outreach activities of your teams' campaigns, and their approval workflow. Every change
     names the `version` it was made against: if someone acted first, it is refused (409)."""
 
@@ -310,7 +311,7 @@ class SubscriptionFilter(django_filters.FilterSet):
 
 
 @extend_schema(tags=["reports"])
-class SubscriptionViewSet(_ReadViewSet):
+class SubscriptionViewSet(ReadViewSet):
     """Your standing orders for report e-mails on a team or a campaign."""
 
     serializer_class = SubscriptionOutput

@@ -9,13 +9,13 @@ from typing import Any
 import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.base import render, validated
+from accounts.api.base import ReadViewSet, json_list_contains, render, validated
 from accounts.models import Marking
 from messaging import selectors, services
 from messaging.api.serializers import (
@@ -36,12 +36,6 @@ from messaging.api.serializers import (
 )
 from messaging.models import EvidenceItem, Message, Theme
 
-
-class _ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    lookup_field = "uuid"
-    lookup_url_kwarg = "id"
-
-
 # --- themes ----------------------------------------------------------------------------------
 
 
@@ -54,11 +48,11 @@ class ThemeFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_tag(self, queryset: Any, name: str, value: str) -> Any:
-        return queryset.filter(tags__contains=[value])
+        return json_list_contains(queryset, "tags", value)
 
 
 @extend_schema(tags=["themes"])
-class ThemeViewSet(_ReadViewSet):
+class ThemeViewSet(ReadViewSet):
     """Message themes: what we want an audience to understand."""
 
     serializer_class = ThemeOutput
@@ -106,7 +100,7 @@ class EvidenceFilter(django_filters.FilterSet):
 
 
 @extend_schema(tags=["evidence"])
-class EvidenceViewSet(_ReadViewSet):
+class EvidenceViewSet(ReadViewSet):
     """Sourced claims with their Admiralty rating and verification status."""
 
     serializer_class = EvidenceOutput
@@ -229,7 +223,7 @@ class MessageFilter(django_filters.FilterSet):
 
 
 @extend_schema(tags=["messages"])
-class MessageViewSet(_ReadViewSet):
+class MessageViewSet(ReadViewSet):
     """Concrete texts for a theme, in one language, with the evidence each sentence cites."""
 
     serializer_class = MessageOutput
