@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from accounts.errors import DomainError
-from accounts.models import Membership, Team, User
+from accounts.models import ApiToken, Membership, Team, User
 from accounts.permissions import team_ids
 
 
@@ -97,3 +97,24 @@ class MembershipAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
     def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
         return queryset.filter(team__in=team_ids(user))
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+    """API tokens: only their digests are stored, so the admin can list and revoke (delete)
+    them, never show or create one. Staff see their own tokens; superusers see all."""
+
+    list_display = ("user", "name", "token_key", "created", "expiry")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "name")
+    readonly_fields = ("user", "name", "token_key", "created", "expiry", "uuid")
+    exclude = ("digest",)
+
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(user=user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

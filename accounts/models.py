@@ -1,4 +1,5 @@
-"""Who we are: users, teams, memberships with roles, and the TLP markings of shared items."""
+"""Who we are: users, teams, memberships with roles, API tokens, and the TLP markings of shared
+items."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from knox.models import AbstractAuthToken
 
 from accounts.validators import validate_timezone
 
@@ -85,3 +87,18 @@ class Marking(models.TextChoices):
     GREEN = "green", "TLP:GREEN — every team"
     AMBER = "amber", "TLP:AMBER — owner team and the teams it is shared with"
     RED = "red", "TLP:RED — owner team only"
+
+
+class ApiToken(AbstractAuthToken):
+    """A partner's API token (django-rest-knox): only a SHA-512 digest of it is stored, it
+    expires, and its owner can list and revoke it by ``uuid`` without ever seeing it again."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100, blank=True, help_text="What the token is for.")
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.name or self.token_key}"

@@ -105,6 +105,8 @@ rules.add_perm("campaigns.plan", is_planner)
 rules.add_perm("campaigns.review", is_reviewer)
 rules.add_perm("campaigns.sign_off", is_approver)
 rules.add_perm("campaigns.manage", has_role())  # leads only: policies, teams, closing
+# The campaign's own framing (name, dates, audiences, themes, speaker) is its owner team's.
+rules.add_perm("campaigns.edit", has_owner_role(Role.PLANNER))
 # Library permissions (objects: Theme, Message, EvidenceItem) and team-owned channels.
 rules.add_perm("messaging.view", may_see_library_item)
 rules.add_perm("messaging.edit", has_owner_role(Role.PLANNER, Role.REVIEWER))
@@ -118,6 +120,7 @@ _PERM_WORDS = {
     "campaigns.review": "review evidence here (reviewer or lead)",
     "campaigns.sign_off": "sign off here (approver or lead)",
     "campaigns.manage": "manage this campaign (lead)",
+    "campaigns.edit": "edit this campaign (planner or lead of its owner team)",
     "messaging.view": "see this item",
     "messaging.edit": "edit this item (planner, reviewer or lead of its owner team)",
     "messaging.verify": "change the verification of this evidence (reviewer or lead)",

@@ -1,4 +1,4 @@
-"""Campaigns' answers to messaging's domain signals. They run inside the sender's transaction,
+"""Campaigns' answers to the lower apps' domain signals. They run inside the sender's transaction,
 so the evidence change and the recall commit (or roll back) together."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from audiences.signals import channel_changed
 from campaigns import services
 from messaging.signals import evidence_withdrawn, message_changed
 
@@ -19,3 +20,8 @@ def recall_on_evidence_withdrawn(sender: Any, *, evidence: Any, actor: Any, reas
 @receiver(message_changed, dispatch_uid="campaigns.recall_on_message_changed")
 def recall_on_message_changed(sender: Any, *, message: Any, actor: Any, changes: dict, **_: Any):
     services.activity_recall_using(message=message, actor=actor, changes=changes)
+
+
+@receiver(channel_changed, dispatch_uid="campaigns.recall_on_channel_changed")
+def recall_on_channel_changed(sender: Any, *, channel: Any, actor: Any, changes: dict, **_: Any):
+    services.activity_recall_on_channel(channel=channel, actor=actor, changes=changes)

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Role, User
-from accounts.permissions import may, team_roles
+from accounts.permissions import may, team_ids, team_roles
 from audiences.models import Audience
 from campaigns.models import (
     ActivityEvent,
@@ -18,8 +18,10 @@ from campaigns.models import (
     ApprovalDecision,
     Campaign,
     OutreachActivity,
+    ReportSubscription,
 )
-from messaging.models import EvidenceItem, Theme
+from messaging.models import Citation, EvidenceItem, Message, Theme
+from messaging.selectors import visible_citations
 
 
 def campaign_list(*, user: Any) -> QuerySet[Campaign]:
@@ -256,3 +258,56 @@ def calendar_month(
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
         weeks.append([(d if d.month == month else None, by_day.get(d, [])) for d in week])
     return weeks
+
+
+def approvals_of_message(*, message: Message, user: Any) -> QuerySet[ApprovalDecision]:
+    """Approvals of activities that send ``message``, as far as the user may see them."""
+    return (
+        ApprovalDecision.objects.filter(
+            activity__message=message,
+            activity__in=OutreachActivity.objects.visible_to(user).values("pk"),
+            verdict=ApprovalDecision.Verdict.APPROVE,
+        )
+        .select_related("activity", "step", "user")
+        .order_by("at", "pk")
+    )
+
+
+@dataclass
+class EvidencePacket:
+    """A message's claims, the evidence behind each, and the approvals that relied on it."""
+
+    message: Message
+    citations: list[Citation]
+    restricted_citations: int
+    approvals: list[ApprovalDecision]
+
+
+def evidence_packet(*, message: Message, user: Any) -> EvidencePacket:
+    """Claims → cited evidence → Admiralty rating and verification (who, when, why) → the
+    approvals of activities sending the message (who, which step, when), as far as the user
+    may see: evidence behind a stricter marking is counted, not shown."""
+    citations = list(visible_citations(user=user).filter(message=message).order_by("created_at"))
+    return EvidencePacket(
+        message=message,
+        citations=citations,
+        # Counted on the table: ``message.citations`` may be a prefetch of the visible ones.
+        restricted_citations=Citation.objects.filter(message_id=message.pk).count()
+        - len(citations),
+        approvals=list(approvals_of_message(message=message, user=user)),
+    )
+
+
+def report_subscription_list(*, user: Any) -> QuerySet[ReportSubscription]:
+    """The user's own report subscriptions whose scope they may still see."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ReportSubscription.objects.none()
+    return (
+        ReportSubscription.objects.filter(owner=user)
+        .filter(
+            Q(team__in=team_ids(user))
+            | Q(campaign__in=Campaign.objects.visible_to(user).values("pk"))
+        )
+        .select_related("owner", "team", "campaign")
+        .prefetch_related("recipients")
+    )

@@ -3,15 +3,23 @@ actor's permission through ``accounts.permissions`` and raises typed domain erro
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_context
-from accounts.errors import InvalidInput, InvalidTransition, RuleViolation, full_clean
+from accounts.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    RuleViolation,
+    full_clean,
+)
 from accounts.models import Marking, Team
 from accounts.permissions import require
 from audiences.models import Audience
@@ -302,3 +310,171 @@ def library_share(*, item: LibraryItem, teams: Iterable[Team]) -> None:
     missing = [t for t in teams if t.pk != item.owner_team_id]
     if missing:
         item.shared_with.add(*missing)
+
+
+_THEME_FIELDS = ("title", "summary", "key_points", "tags", "marking")
+
+
+@transaction.atomic
+def theme_update(*, theme: Theme, actor: Any, **changes: Any) -> Theme:
+    """Edit a theme (planner, reviewer or lead of its owner team)."""
+    unknown = set(changes) - set(_THEME_FIELDS)
+    if unknown:
+        raise InvalidInput({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    locked = Theme.objects.select_for_update().get(pk=theme.pk)
+    require(actor, "messaging.edit", locked)
+    for name in ("key_points", "tags"):
+        if name in changes:
+            changes[name] = list(changes[name])
+    diff = {n: v for n, v in changes.items() if getattr(locked, n) != v}
+    if not diff:
+        return locked
+    for name, value in diff.items():
+        setattr(locked, name, value)
+    full_clean(locked, exclude={"shared_with"})
+    if (
+        "title" in diff
+        and Theme.objects.filter(owner_team_id=locked.owner_team_id, title=locked.title)
+        .exclude(pk=locked.pk)
+        .exists()
+    ):
+        raise InvalidInput({"title": ["Your team already has a theme with this title."]})
+    try:
+        # A savepoint: a title taken a moment ago by another request is a conflict, not a 500.
+        with audit_context(actor=actor.pk, action="theme_update"), transaction.atomic():
+            locked.save(update_fields=[*diff, "updated_at"])
+    except IntegrityError as error:
+        raise Conflict("Someone just gave a theme of your team this title.") from error
+    return locked
+
+
+# What a reviewer verified: changing any of it would leave a "verified" label on something
+# nobody checked, under approvals that relied on it.
+_EVIDENCE_CONTENT = (
+    "claim",
+    "source_url",
+    "publisher",
+    "published_on",
+    "excerpt",
+    "language",
+    "source_reliability",
+    "information_credibility",
+)
+
+
+@transaction.atomic
+def evidence_update(*, evidence: EvidenceItem, actor: Any, **changes: Any) -> EvidenceItem:
+    """Correct an evidence item (planner, reviewer or lead of its owner team). Its content can
+    change only while nobody vouches for it (unverified or disputed); verified evidence is
+    disputed first, retracted evidence is final. The marking may change until retraction."""
+    unknown = set(changes) - {*_EVIDENCE_CONTENT, "marking"}
+    if unknown:
+        raise InvalidInput({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    locked = EvidenceItem.objects.select_for_update().get(pk=evidence.pk)
+    require(actor, "messaging.edit", locked)
+    diff = {n: v for n, v in changes.items() if getattr(locked, n) != v}
+    if not diff:
+        return locked
+    if locked.status == Status.RETRACTED:
+        raise InvalidTransition("Retracted evidence cannot be changed.", field="status")
+    if locked.status == Status.VERIFIED and set(diff) & set(_EVIDENCE_CONTENT):
+        raise InvalidTransition(
+            "Verified evidence cannot be edited: dispute it first (approvals relied on it), "
+            "or record the corrected source as a new item.",
+            field="status",
+        )
+    for name, value in diff.items():
+        setattr(locked, name, value)
+    full_clean(locked, exclude={"shared_with"})
+    with audit_context(actor=actor.pk, action="evidence_update"):
+        locked.save(update_fields=[*diff, "updated_at"])
+    return locked
+
+
+IMPORT_COLUMNS = (
+    "claim",
+    "source_url",
+    "publisher",
+    "published_on",
+    "excerpt",
+    "language",
+    "source_reliability",
+    "information_credibility",
+    "marking",
+)
+_REQUIRED_COLUMNS = {"claim", "source_url", "publisher", "language", "source_reliability"}
+_REQUIRED_COLUMNS |= {"information_credibility"}
+IMPORT_MAX_ROWS = 1000
+
+
+def _import_row(row: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """One CSV row as ``evidence_create`` arguments, or its problems."""
+    values: dict[str, Any] = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
+    errors: dict[str, list[str]] = {}
+    for name in _REQUIRED_COLUMNS:
+        if not values[name]:
+            errors[name] = ["This column is required."]
+    credibility = values["information_credibility"]
+    if credibility:
+        if credibility.isdigit():
+            values["information_credibility"] = int(credibility)
+        else:
+            errors["information_credibility"] = ["Give a number from 1 to 6."]
+    published = values.pop("published_on")
+    if published:
+        try:
+            values["published_on"] = date.fromisoformat(published)
+        except ValueError:
+            errors["published_on"] = ["Give the date as YYYY-MM-DD."]
+    if not values["marking"]:
+        values.pop("marking")
+    return values, errors
+
+
+@transaction.atomic
+def evidence_import(*, actor: Any, owner_team: Team, content: str) -> list[EvidenceItem]:
+    """Import evidence items from CSV text (a header row naming ``IMPORT_COLUMNS``): all rows or
+    none. Every problem is reported with its row (as numbered in a spreadsheet, the header
+    being row 1) and column, e.g. ``rows.3.source_url``."""
+    _require_team_role(actor, owner_team)
+    if "\x00" in content:
+        # PostgreSQL text cannot hold NUL; a file that has them is not CSV text anyway.
+        raise InvalidInput({"file": ["Not a readable CSV file: it contains NUL bytes."]})
+    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+        reader.fieldnames = header
+        rows = list(reader)
+    except csv.Error as error:
+        raise InvalidInput({"file": [f"Not a readable CSV file: {error}."]}) from error
+    missing = sorted(_REQUIRED_COLUMNS - set(header))
+    unknown = sorted(set(header) - set(IMPORT_COLUMNS))
+    if missing or unknown or len(set(header)) != len(header):
+        problems = [f"Missing column: {name}" for name in missing]
+        problems += [f"Unknown column: {name}" for name in unknown]
+        if len(set(header)) != len(header):
+            problems.append("A column appears twice.")
+        raise InvalidInput({"file": problems})
+    if not rows:
+        raise InvalidInput({"file": ["The file has a header but no rows."]})
+    if len(rows) > IMPORT_MAX_ROWS:
+        raise InvalidInput({"file": [f"Import at most {IMPORT_MAX_ROWS} rows at a time."]})
+    errors: dict[str, list[str]] = {}
+    created: list[EvidenceItem] = []
+    for number, row in enumerate(rows, start=2):
+        if None in row:  # more cells than columns
+            errors[f"rows.{number}"] = ["The row has more cells than the header."]
+            continue
+        values, problems = _import_row(row)
+        if not problems:
+            try:
+                # A savepoint per row: a refused row must not poison the rows after it.
+                with transaction.atomic():
+                    created.append(evidence_create(actor=actor, owner_team=owner_team, **values))
+            except InvalidInput as error:
+                problems = error.errors
+        for field, messages in problems.items():
+            errors[f"rows.{number}.{field}"] = messages
+    if errors:
+        raise InvalidInput(errors)  # rolls back every row created above
+    return created

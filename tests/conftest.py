@@ -121,3 +121,28 @@ def in_review(draft: OutreachActivity, planner: Any) -> OutreachActivity:
 def approved(in_review: OutreachActivity, reviewer: Any, approver: Any) -> OutreachActivity:
     step_two = services.activity_approve(activity=in_review, actor=reviewer)
     return services.activity_approve(activity=step_two, actor=approver)
+
+
+# --- The partner API -------------------------------------------------------------------------
+
+
+def token_for(user: Any) -> str:
+    """A real API token (knox, hashed) for ``user``."""
+    from accounts.services import token_create
+
+    _, token = token_create(user=user, name="tests")
+    return token
+
+
+@pytest.fixture
+def api(db: Any):
+    """``api(user)``: an API client carrying a real token of ``user``; ``api()``: anonymous."""
+    from rest_framework.test import APIClient
+
+    def make(user: Any = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+        return client
+
+    return make

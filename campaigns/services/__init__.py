@@ -5,6 +5,8 @@ from campaigns.services.activities import (
     activity_cancel,
     activity_create,
     activity_recall_citing,
+    activity_recall_in_campaign,
+    activity_recall_on_channel,
     activity_recall_using,
     activity_record_outcome,
     activity_update,
@@ -14,7 +16,7 @@ from campaigns.services.approvals import (
     activity_request_changes,
     activity_submit,
 )
-from campaigns.services.campaigns import campaign_create, campaign_set_status
+from campaigns.services.campaigns import campaign_create, campaign_set_status, campaign_update
 from campaigns.services.dispatch import (
     activity_mark_done,
     activity_retry,
@@ -29,6 +31,7 @@ from campaigns.services.reporting import (
     report_periods_due,
     report_send_due,
 )
+from campaigns.services.reports import report_subscription_create, report_subscription_update
 
 # The states from which withdrawn evidence recalls an activity (for previews in the UI).
 ALLOWED_FROM_RECALL = ALLOWED_FROM["recall"]
@@ -40,6 +43,8 @@ __all__ = [
     "activity_create",
     "activity_mark_done",
     "activity_recall_citing",
+    "activity_recall_in_campaign",
+    "activity_recall_on_channel",
     "activity_recall_using",
     "activity_record_outcome",
     "activity_request_changes",
@@ -49,6 +54,7 @@ __all__ = [
     "approval_remind_overdue",
     "campaign_create",
     "campaign_set_status",
+    "campaign_update",
     "dispatch_claim_due",
     "dispatch_prepare",
     "dispatch_record_failure",
@@ -56,4 +62,6 @@ __all__ = [
     "report_build",
     "report_periods_due",
     "report_send_due",
+    "report_subscription_create",
+    "report_subscription_update",
 ]

@@ -352,3 +352,44 @@ def activity_recall_using(
             comment=f"The message changed (now version {message.version}).",
             changes={"message": changes},
         )
+
+
+@t.atomic
+def activity_recall_in_campaign(
+    *, campaign: Campaign, actor: Any, changes: dict[str, Any]
+) -> list[OutreachActivity]:
+    """The campaign's speaker changed after review: its reviewed activities go back, since the
+    approved content names the speaker (``attributed_to`` is part of the approved hash)."""
+    candidates = (
+        OutreachActivity.objects.filter(campaign=campaign, status__in=t.ALLOWED_FROM["recall"])
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    with t.audited(actor, "recall"):
+        return _send_back(
+            candidates,
+            kind=Kind.EDITED,
+            actor=actor,
+            comment="The campaign's speaker (attributed to) changed.",
+            changes={"campaign": changes},
+        )
+
+
+@t.atomic
+def activity_recall_on_channel(
+    *, channel: Channel, actor: Any, changes: dict[str, Any]
+) -> list[OutreachActivity]:
+    """A channel's destination changed after review: activities sending through it go back."""
+    candidates = (
+        OutreachActivity.objects.filter(channel=channel, status__in=t.ALLOWED_FROM["recall"])
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    with t.audited(actor, "recall"):
+        return _send_back(
+            candidates,
+            kind=Kind.EDITED,
+            actor=actor,
+            comment=f"The channel {channel.name} now delivers elsewhere.",
+            changes={"channel": changes},
+        )

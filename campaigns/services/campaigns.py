@@ -6,14 +6,21 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.audit import audit_context
-from accounts.errors import InvalidInput, InvalidTransition, full_clean
+from accounts.errors import Conflict, InvalidInput, InvalidTransition, full_clean
 from accounts.models import Role, Team
 from accounts.permissions import may, require
 from audiences.models import Audience
-from campaigns.models import ApprovalPolicy, ApprovalStep, Campaign
+from campaigns.models import (
+    ActivityStatus,
+    ApprovalPolicy,
+    ApprovalStep,
+    Campaign,
+    OutreachActivity,
+)
+from campaigns.services.activities import activity_recall_in_campaign
 from messaging.models import Theme
 from messaging.services import library_share
 
@@ -96,4 +103,114 @@ def campaign_set_status(*, campaign: Campaign, actor: Any, status: str) -> Campa
     locked.status = status
     with audit_context(actor=actor.pk, action="campaign_set_status"):
         locked.save(update_fields=["status"])
+    return locked
+
+
+_CAMPAIGN_FIELDS = ("name", "objective", "starts_on", "ends_on", "attributed_to")
+_CAMPAIGN_SETS = ("audiences", "themes")
+# Activities that still count: everything not cancelled (history stays consistent too).
+_LIVE = [s for s in ActivityStatus.values if s != ActivityStatus.CANCELLED]
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, actor: Any, **changes: Any) -> Campaign:
+    """Change a campaign's framing (planner or lead of its owner team). Nothing its activities
+    rely on may be pulled from under them: their audiences, their messages' themes and their
+    dates stay in the campaign. A new speaker sends reviewed activities back for review."""
+    unknown = set(changes) - {*_CAMPAIGN_FIELDS, *_CAMPAIGN_SETS}
+    if unknown:
+        raise InvalidInput({name: ["This field cannot be changed."] for name in sorted(unknown)})
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    require(actor, "campaigns.edit", locked)
+    if locked.status == Campaign.Status.CLOSED:
+        raise InvalidTransition("A closed campaign cannot be changed.", field="status")
+    if "attributed_to" in changes:
+        changes["attributed_to"] = changes["attributed_to"].strip()
+    diff: dict[str, list[Any]] = {
+        name: [str(getattr(locked, name)), str(value)]
+        for name, value in changes.items()
+        if name in _CAMPAIGN_FIELDS and getattr(locked, name) != value
+    }
+    for name in diff:
+        setattr(locked, name, changes[name])
+    full_clean(locked)
+    live = OutreachActivity.objects.filter(campaign=locked, status__in=_LIVE)
+    errors: dict[str, list[str]] = {}
+    if locked.ends_on < locked.starts_on:
+        errors["ends_on"] = ["The campaign cannot end before it starts."]
+    elif {"starts_on", "ends_on"} & set(diff):
+        outside = [
+            a.title
+            for a in live.select_related("audience")
+            if not locked.starts_on <= a.scheduled_local.date() <= locked.ends_on
+        ]
+        if outside:
+            field = "starts_on" if "starts_on" in diff else "ends_on"
+            errors[field] = [
+                f"{len(outside)} activities would fall outside the campaign: "
+                + "; ".join(outside[:3])
+            ]
+    if "audiences" in changes:
+        audiences = list(changes["audiences"])
+        used = set(live.values_list("audience_id", flat=True))
+        dropped = Audience.objects.filter(pk__in=used - {a.pk for a in audiences})
+        if not audiences:
+            errors["audiences"] = ["Choose at least one audience."]
+        elif dropped:
+            errors["audiences"] = [
+                "Activities are planned for " + ", ".join(a.name for a in dropped) + "."
+            ]
+        else:
+            before = {a.uuid for a in locked.audiences.all()}
+            if before != {a.uuid for a in audiences}:
+                diff["audiences"] = [
+                    sorted(map(str, before)),
+                    sorted(str(a.uuid) for a in audiences),
+                ]
+    if "themes" in changes:
+        themes = list(changes["themes"])
+        if any(not may(actor, "messaging.view", theme) for theme in themes):
+            errors["themes"] = ["No such theme."]
+        else:
+            used = set(live.values_list("message__theme_id", flat=True))
+            dropped_themes = Theme.objects.filter(pk__in=used - {t.pk for t in themes})
+            if dropped_themes:
+                errors["themes"] = [
+                    "Activities send messages of "
+                    + ", ".join(t.title for t in dropped_themes)
+                    + "."
+                ]
+            else:
+                before = {t.uuid for t in locked.themes.all()}
+                if before != {t.uuid for t in themes}:
+                    diff["themes"] = [sorted(map(str, before)), sorted(str(t.uuid) for t in themes)]
+    if "name" in diff and (
+        Campaign.objects.filter(owner_team_id=locked.owner_team_id, name=locked.name)
+        .exclude(pk=locked.pk)
+        .exists()
+    ):
+        errors["name"] = ["Your team already has a campaign with this name."]
+    if errors:
+        raise InvalidInput(errors)
+    if not diff:
+        return locked
+    with audit_context(actor=actor.pk, action="campaign_update"):
+        fields = [name for name in diff if name in _CAMPAIGN_FIELDS]
+        if fields:
+            try:
+                with transaction.atomic():  # a name taken a moment ago: 409, not a 500
+                    locked.save(update_fields=fields)
+            except IntegrityError as error:
+                raise Conflict("Someone just gave a campaign of your team this name.") from error
+        if "audiences" in diff:
+            locked.audiences.set(changes["audiences"])
+        if "themes" in diff:
+            locked.themes.set(changes["themes"])
+            teams = [locked.owner_team, *locked.collaborating_teams.all()]
+            for theme in changes["themes"]:
+                library_share(item=theme, teams=teams)
+        if "attributed_to" in diff:
+            activity_recall_in_campaign(
+                campaign=locked, actor=actor, changes={"attributed_to": diff["attributed_to"]}
+            )
     return locked

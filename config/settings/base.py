@@ -7,6 +7,7 @@ embedded default that runs with no services: SQLite and Celery's filesystem brok
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,13 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "django_htmx",
+    "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
+    "axes",
     "accounts",
     "audiences",
     "messaging",
@@ -55,6 +63,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Attaches the signed-in user and the request URL to every audit row written by triggers.
     "accounts.audit.HistoryMiddleware",
+    # Answers a locked-out admin login with 429; the API's login view answers its own.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -96,6 +106,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses logins locked out after repeated failures (django-axes).
+    "accounts.backends.LoginAttemptsBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -108,6 +120,101 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Login abuse (django-axes): lock a username from one address after repeated failures ------
+# Attempts live in the database (every environment has one; the embedded default has no shared
+# cache). The lock is per username *and* address, so an attacker cannot lock a partner out from
+# elsewhere, and it lifts by itself after the cool-off.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "accounts.api.base.lockout_response"
+
+# --- Partner REST API (/api/v1/): DRF, knox tokens, problem details, OpenAPI --------------------
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name, not a secret
+# knox's own migrations create its AuthToken table even when the model is swapped for ours; a
+# table no model knows would only hold a foreign key to users (and break test flushes).
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(hours=env.int("CANDOR_API_TOKEN_TTL_HOURS", default=24 * 7)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+CANDOR_API_TOKENS_PER_USER = env.int("CANDOR_API_TOKENS_PER_USER", default=10)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "DEFAULT_VERSION": "v1",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_PAGINATION_CLASS": "accounts.api.limits.StableCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.limits.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("CANDOR_API_RATE", default="600/minute"),
+        "login": env.str("CANDOR_API_LOGIN_RATE", default="20/minute"),
+    },
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "accounts.api.base.ProblemAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+_API_ERROR_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "429", "500"]
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "accounts.api.base.ProblemExceptionHandler",
+    "EXCEPTION_FORMATTER_CLASS": "accounts.api.base.ProblemFormatter",
+    "ALLOWED_ERROR_STATUS_CODES": _API_ERROR_STATUSES,
+    # One RFC 9457 problem shape for every error status.
+    "ERROR_SCHEMAS": dict.fromkeys(_API_ERROR_STATUSES, "accounts.api.base.ProblemSerializer"),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Candor partner API",
+    "DESCRIPTION": (
+        "Plan overt, evidence-backed outreach with your team: campaigns, activities and their "
+        "approval workflow, messages with the evidence they cite, and exports. Authenticate "
+        "with `POST /api/v1/auth/token/`, then send `Authorization: Token <token>`. Every "
+        "error is an RFC 9457 problem (`application/problem+json`) with field-level `errors`."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge from validator.swagger.io: the docs make no request off this server.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "displayOperationId": True},
+    "ENUM_NAME_OVERRIDES": {
+        "ActivityStatusEnum": "campaigns.models.ActivityStatus",
+        "EvidenceStatusEnum": "messaging.models.EvidenceItem.Status",
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "MarkingEnum": "accounts.models.Marking",
+        "RoleEnum": "accounts.models.Role",
+        "TeamKindEnum": "accounts.models.Team.Kind",
+        "ChannelKindEnum": "audiences.models.Channel.Kind",
+        "EventKindEnum": "campaigns.models.ActivityEvent.Kind",
+        "StepKindEnum": "campaigns.models.ApprovalStep.Kind",
+        "CadenceEnum": "campaigns.models.ReportSubscription.Cadence",
+        "ReliabilityEnum": "messaging.models.EvidenceItem.Reliability",
+        "CredibilityEnum": "messaging.models.EvidenceItem.Credibility",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "accounts.api.base.problem_media_type_hook",
+    ],
+}
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

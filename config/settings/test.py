@@ -26,3 +26,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # EMAIL_HOST/EMAIL_PORT of a real SMTP sink and keeps base.py's SMTP mailer.
 if not env.str("EMAIL_HOST", default=""):
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+# Throttling is tested with its own small rates; the rest of the suite must never trip it.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"token": "100000/minute", "login": "100000/minute"},
+}

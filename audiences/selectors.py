@@ -1,0 +1,19 @@
+"""Reads of the audiences app: reference data for everyone, channels for their team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from audiences.models import Audience, Channel
+
+
+def audience_list() -> QuerySet[Audience]:
+    """Every audience with its countries and segments (three queries, whatever the count)."""
+    return Audience.objects.prefetch_related("countries", "segments")
+
+
+def channel_list(*, user: Any) -> QuerySet[Channel]:
+    """The channels of the user's teams."""
+    return Channel.objects.visible_to(user).select_related("owner_team", "officer")

@@ -1,0 +1,343 @@
+"""Campaigns API: campaigns, outreach activities and their approval workflow (each action
+returns the new state), history, CSV export, a campaign's iCalendar schedule, a message's
+evidence packet, and report subscriptions.
+
+Every view loads through a scoped selector (another team's object is a 404, exactly like a
+missing one), checks the input with one serializer, calls one service and renders the result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.base import (
+    CalendarRenderer,
+    CSVRenderer,
+    ReadViewSet,
+    boolean_filter,
+    render,
+    validated,
+)
+from campaigns import exports, selectors, services
+from campaigns.api.serializers import (
+    ActivityCreateInput,
+    ActivityOutput,
+    ActivityUpdateInput,
+    ApproveInput,
+    CampaignCreateInput,
+    CampaignOutput,
+    CampaignStatusInput,
+    CampaignUpdateInput,
+    CancelInput,
+    EventOutput,
+    EvidencePacketOutput,
+    OutcomeInput,
+    RequestChangesInput,
+    SubscriptionCreateInput,
+    SubscriptionOutput,
+    SubscriptionUpdateInput,
+    VersionInput,
+)
+from campaigns.models import ActivityStatus, Campaign, OutreachActivity, ReportSubscription
+from messaging.selectors import message_list
+
+# --- campaigns -------------------------------------------------------------------------------
+
+
+class CampaignFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Campaign.Status.choices)
+    audience = django_filters.UUIDFilter(field_name="audiences__uuid")
+    starts_on = django_filters.DateFromToRangeFilter(
+        help_text="`starts_on_after`, `starts_on_before` (YYYY-MM-DD, inclusive)."
+    )
+    ends_on = django_filters.DateFromToRangeFilter(
+        help_text="`ends_on_after`, `ends_on_before` (YYYY-MM-DD, inclusive)."
+    )
+
+    class Meta:
+        model = Campaign
+        fields: list[str] = []
+
+
+@extend_schema(tags=["campaigns"])
+class CampaignViewSet(ReadViewSet):
+    """Campaigns your teams own or collaborate on. Every campaign names its public speaker."""
+
+    serializer_class = CampaignOutput
+    filterset_class = CampaignFilter
+    search_fields = ["name", "objective"]
+    ordering_fields = ["starts_on", "ends_on", "name", "created_at"]
+    ordering = ("-starts_on",)
+
+    def get_queryset(self):
+        return selectors.campaign_list(user=self.request.user).prefetch_related(
+            "collaborating_teams", "audiences", "themes"
+        )
+
+    def _render(self, campaign: Campaign, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=campaign.pk)
+        return Response(render(CampaignOutput, fresh, self.request), status=code)
+
+    @extend_schema(request=CampaignCreateInput, responses={201: CampaignOutput})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Start a campaign with the default approval policy (evidence review, sign-off)."""
+        data = validated(CampaignCreateInput, request)
+        campaign = services.campaign_create(actor=request.user, **data)
+        return self._render(campaign, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CampaignUpdateInput, responses=CampaignOutput)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Change the campaign's framing (planner or lead of its owner team)."""
+        campaign = self.get_object()
+        data = validated(CampaignUpdateInput, request)
+        return self._render(services.campaign_update(campaign=campaign, actor=request.user, **data))
+
+    @extend_schema(
+        operation_id="campaigns_set_status", request=CampaignStatusInput, responses=CampaignOutput
+    )
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Move the campaign from planning to active to closed (a lead's decision)."""
+        campaign = self.get_object()
+        data = validated(CampaignStatusInput, request)
+        campaign = services.campaign_set_status(campaign=campaign, actor=request.user, **data)
+        return self._render(campaign)
+
+    @extend_schema(
+        operation_id="campaigns_schedule",
+        responses={(200, "text/calendar"): OpenApiResponse(OpenApiTypes.STR)},
+        description="The campaign's activities as an iCalendar feed, at each audience's local "
+        "time (with VTIMEZONE definitions).",
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[CalendarRenderer])
+    def schedule(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        campaign = self.get_object()
+        activities = selectors.activity_list(user=request.user).filter(campaign=campaign)
+        body = exports.schedule_ics(campaign, activities.order_by("scheduled_at", "pk"))
+        response = Response(body, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.uuid}.ics"'
+        return response
+
+
+# --- activities ------------------------------------------------------------------------------
+
+
+class ActivityFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=ActivityStatus.choices, help_text="Repeat for several: status=draft&status=…"
+    )
+    campaign = django_filters.UUIDFilter(field_name="campaign__uuid")
+    audience = django_filters.UUIDFilter(field_name="audience__uuid")
+    channel = django_filters.UUIDFilter(field_name="channel__uuid")
+    message = django_filters.UUIDFilter(field_name="message__uuid")
+    scheduled_at = django_filters.IsoDateTimeFromToRangeFilter(
+        help_text="`scheduled_at_after`, `scheduled_at_before`: ISO 8601 instants."
+    )
+    mine = boolean_filter(method="filter_mine", help_text="Only those you own (or not).")
+
+    class Meta:
+        model = OutreachActivity
+        fields: list[str] = []
+
+    def filter_mine(self, queryset: Any, name: str, value: bool | None) -> Any:
+        if value is None:
+            return queryset
+        user = self.request.user
+        return queryset.filter(owner=user) if value else queryset.exclude(owner=user)
+
+
+_VERSION_EXAMPLE = OpenApiExample("Version seen", request_only=True, value={"version": 3})
+
+
+@extend_schema(tags=["activities"])
+class ActivityViewSet(ReadViewSet):
+    """Outreach activities of your teams' campaigns, and their approval workflow. Every change
+    names the `version` it was made against: if someone acted first, it is refused (409)."""
+
+    serializer_class = ActivityOutput
+    filterset_class = ActivityFilter
+    search_fields = ["title"]
+    ordering_fields = ["scheduled_at", "created_at", "updated_at", "title", "status"]
+    ordering = ("scheduled_at",)
+
+    def get_queryset(self):
+        return selectors.activity_list(user=self.request.user).select_related(
+            "submitted_by", "outcome", "outcome__recorded_by"
+        )
+
+    def _load(self, request: Request, serializer: type[VersionInput | ActivityUpdateInput]):
+        """The activity (404 first: a foreign one never gets further), the checked input, and
+        the version the caller acted on, which the service compares under its row lock."""
+        activity = self.get_object()
+        data = validated(serializer, request)
+        activity.version = data.pop("version")
+        return activity, data
+
+    def _render(self, activity: OutreachActivity, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=activity.pk)
+        return Response(render(ActivityOutput, fresh, self.request), status=code)
+
+    @extend_schema(request=ActivityCreateInput, responses={201: ActivityOutput})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Draft an activity; give the time in the audience's local time or in UTC."""
+        data = validated(ActivityCreateInput, request)
+        activity = services.activity_create(actor=request.user, **data)
+        return self._render(activity, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ActivityUpdateInput, responses=ActivityOutput)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Edit an activity. Changing what goes out after review (audience, segment, message,
+        channel, time) sends it back to `changes_requested`: approved means frozen."""
+        activity, data = self._load(request, ActivityUpdateInput)
+        return self._render(services.activity_update(activity=activity, actor=request.user, **data))
+
+    @extend_schema(
+        operation_id="activities_submit",
+        request=VersionInput,
+        responses=ActivityOutput,
+        examples=[_VERSION_EXAMPLE],
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Send for review. Refused (422) unless the message cites evidence, none withdrawn."""
+        activity, _ = self._load(request, VersionInput)
+        return self._render(services.activity_submit(activity=activity, actor=request.user))
+
+    @extend_schema(
+        operation_id="activities_approve", request=ApproveInput, responses=ActivityOutput
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Approve the current step. Four eyes: never your own work, never two steps of one
+        round; the evidence review needs every cited item verified."""
+        activity, data = self._load(request, ApproveInput)
+        return self._render(
+            services.activity_approve(activity=activity, actor=request.user, **data)
+        )
+
+    @extend_schema(
+        operation_id="activities_request_changes",
+        request=RequestChangesInput,
+        responses=ActivityOutput,
+    )
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Send an activity in review back to its owner, saying what must change."""
+        activity, data = self._load(request, RequestChangesInput)
+        return self._render(
+            services.activity_request_changes(activity=activity, actor=request.user, **data)
+        )
+
+    @extend_schema(operation_id="activities_cancel", request=CancelInput, responses=ActivityOutput)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Cancel an activity that has not gone out; it will never be dispatched."""
+        activity, data = self._load(request, CancelInput)
+        return self._render(services.activity_cancel(activity=activity, actor=request.user, **data))
+
+    @extend_schema(
+        operation_id="activities_outcome", request=OutcomeInput, responses=ActivityOutput
+    )
+    @action(detail=True, methods=["post"])
+    def outcome(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Record (or correct) what a dispatched activity achieved; it becomes `completed`."""
+        activity, data = self._load(request, OutcomeInput)
+        services.activity_record_outcome(activity=activity, actor=request.user, **data)
+        return self._render(activity)
+
+    @extend_schema(operation_id="activities_history", responses=EventOutput(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Every transition and edit, oldest first: who, when, from, to, what changed."""
+        events = selectors.activity_history(activity=self.get_object())
+        return Response(EventOutput(events, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="activities_export",
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},
+        description="The activities (with the list's filters) as CSV, times in each audience's "
+        "local time and in UTC.",
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[CSVRenderer], pagination_class=None)
+    def export(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        activities = self.filter_queryset(self.get_queryset())
+        response = Response(exports.activities_csv(activities), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="activities.csv"'
+        return response
+
+
+# --- a message's evidence packet -------------------------------------------------------------
+
+
+@extend_schema(tags=["messages"])
+class EvidencePacketViewSet(viewsets.GenericViewSet):
+    """Served by campaigns: the packet joins messaging's evidence with the approvals."""
+
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+    filter_backends: list[Any] = []
+    pagination_class = None
+
+    def get_queryset(self):
+        return message_list(user=self.request.user)
+
+    @extend_schema(operation_id="messages_evidence_packet", responses=EvidencePacketOutput)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Claims → cited evidence → Admiralty rating, verification (who, when, why) → the
+        approvals of activities sending the message (who, which step, when)."""
+        packet = selectors.evidence_packet(message=self.get_object(), user=request.user)
+        return Response(render(EvidencePacketOutput, packet, request))
+
+
+# --- report subscriptions --------------------------------------------------------------------
+
+
+class SubscriptionFilter(django_filters.FilterSet):
+    campaign = django_filters.UUIDFilter(field_name="campaign__uuid")
+    team = django_filters.UUIDFilter(field_name="team__uuid")
+    is_active = boolean_filter()
+
+    class Meta:
+        model = ReportSubscription
+        fields = ["cadence"]
+
+
+@extend_schema(tags=["reports"])
+class SubscriptionViewSet(ReadViewSet):
+    """Your standing orders for report e-mails on a team or a campaign."""
+
+    serializer_class = SubscriptionOutput
+    filterset_class = SubscriptionFilter
+    search_fields: list[str] = []
+    ordering_fields = ["created_at"]
+    ordering = ("-created_at",)
+
+    def get_queryset(self):
+        return selectors.report_subscription_list(user=self.request.user)
+
+    def _render(self, subscription: ReportSubscription, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=subscription.pk)
+        return Response(render(SubscriptionOutput, fresh, self.request), status=code)
+
+    @extend_schema(request=SubscriptionCreateInput, responses={201: SubscriptionOutput})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = validated(SubscriptionCreateInput, request)
+        subscription = services.report_subscription_create(actor=request.user, **data)
+        return self._render(subscription, status.HTTP_201_CREATED)
+
+    @extend_schema(request=SubscriptionUpdateInput, responses=SubscriptionOutput)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        subscription = self.get_object()
+        data = validated(SubscriptionUpdateInput, request)
+        subscription = services.report_subscription_update(
+            subscription=subscription, actor=request.user, **data
+        )
+        return self._render(subscription)
