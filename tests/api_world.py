@@ -125,7 +125,9 @@ class TeamWorld:
             themes=[self("theme")],
         )
 
-    def new_draft(self, days: int = 5, title: str = "Editors' briefing") -> OutreachActivity:
+    def new_draft(
+        self, days: int = 5, title: str = "Editors' briefing", channel: str = "channel"
+    ) -> OutreachActivity:
         self("message")  # the message before the campaign: its theme must be shared first
         return campaign_services.activity_create(
             actor=self.planner,
@@ -133,9 +135,47 @@ class TeamWorld:
             title=f"{title} ({self.key})",
             audience=self("audience"),
             message=self("message"),
-            channel=self("channel"),
+            channel=self(channel),
             scheduled_local=local_in(days),
         )
+
+    def _make_manual_channel(self) -> Any:
+        return Channel.objects.create(
+            owner_team=self.team,
+            kind=Channel.Kind.MANUAL,
+            name=f"Briefings {self.key}",
+            officer=self.lead,
+        )
+
+    def _sent_once(self, activity: OutreachActivity, *, fail: bool) -> OutreachActivity:
+        """Claimed by the dispatcher and one attempt made, through the dispatch services."""
+        OutreachActivity.objects.filter(pk=activity.pk).update(
+            status=ActivityStatus.DISPATCHING, version=F("version") + 1
+        )
+        attempt = campaign_services.dispatch_prepare(activity_id=activity.pk)
+        if fail:
+            campaign_services.dispatch_record_failure(
+                dispatch=attempt.dispatch, error="HTTP 503", final=True
+            )
+        else:
+            campaign_services.dispatch_record_success(
+                dispatch=attempt.dispatch, response="officer notified"
+            )
+        activity.refresh_from_db()
+        return activity
+
+    def _approved(self, days: int, title: str, channel: str = "channel") -> OutreachActivity:
+        activity = self.new_draft(days=days, title=title, channel=channel)
+        activity = campaign_services.activity_submit(activity=activity, actor=self.planner)
+        activity = campaign_services.activity_approve(activity=activity, actor=self.reviewer)
+        return campaign_services.activity_approve(activity=activity, actor=self.approver)
+
+    def _make_failed(self) -> OutreachActivity:
+        return self._sent_once(self._approved(9, "Partner feed"), fail=True)
+
+    def _make_awaiting_officer(self) -> OutreachActivity:
+        activity = self._approved(10, "Roundtable", channel="manual_channel")
+        return self._sent_once(activity, fail=False)
 
     def _make_draft(self) -> OutreachActivity:
         return self.new_draft()

@@ -181,6 +181,10 @@ OPERATIONS: dict[str, Op] = {
     "activities_outcome": Op(
         200, obj="dispatched", body=version("dispatched", reach=100, engagement=7)
     ),
+    "activities_retry": Op(200, obj="failed", body=version("failed")),
+    "activities_mark_done": Op(
+        200, obj="awaiting_officer", body=version("awaiting_officer", note="Held as planned.")
+    ),
     "activities_history": Op(200, obj="draft"),
     "activities_export": Op(200),
     "report_subscriptions_list": Op(200),

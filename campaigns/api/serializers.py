@@ -219,6 +219,10 @@ class CancelInput(VersionInput):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
+class MarkDoneInput(VersionInput):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
 class OutcomeInput(VersionInput):
     reach = serializers.IntegerField(min_value=0, max_value=2_000_000_000)
     engagement = serializers.IntegerField(min_value=0, max_value=2_000_000_000)

@@ -39,6 +39,7 @@ from campaigns.api.serializers import (
     CancelInput,
     EventOutput,
     EvidencePacketOutput,
+    MarkDoneInput,
     OutcomeInput,
     RequestChangesInput,
     SubscriptionCreateInput,
@@ -252,6 +253,26 @@ class ActivityViewSet(ReadViewSet):
         activity, data = self._load(request, OutcomeInput)
         services.activity_record_outcome(activity=activity, actor=request.user, **data)
         return self._render(activity)
+
+    @extend_schema(operation_id="activities_retry", request=VersionInput, responses=ActivityOutput)
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Send a failed activity again: back to `approved`, picked up by the next dispatch
+        tick. Refused (422) if what would go out differs from what was approved, or its
+        evidence is no longer verified."""
+        activity, _ = self._load(request, VersionInput)
+        return self._render(services.activity_retry(activity=activity, actor=request.user))
+
+    @extend_schema(
+        operation_id="activities_mark_done", request=MarkDoneInput, responses=ActivityOutput
+    )
+    @action(detail=True, methods=["post"], url_path="mark-done")
+    def mark_done(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The responsible officer (or a planner) reports a manual activity carried out."""
+        activity, data = self._load(request, MarkDoneInput)
+        return self._render(
+            services.activity_mark_done(activity=activity, actor=request.user, **data)
+        )
 
     @extend_schema(operation_id="activities_history", responses=EventOutput(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -117,3 +117,30 @@ def test_an_activity_goes_through_the_whole_workflow_by_api(
     body = problem(refused, 422)
     assert body["code"] == "evidence_withdrawn"
     assert body["errors"][0]["attr"] == "message"
+
+
+def test_a_failed_activity_is_retried_by_api_only_with_its_approved_content(
+    api, approved, planner, viewer
+) -> None:
+    from audiences.models import Channel
+    from campaigns import services
+    from campaigns.models import OutreachActivity
+
+    OutreachActivity.objects.filter(pk=approved.pk).update(status=S.DISPATCHING)
+    attempt = services.dispatch_prepare(activity_id=approved.pk)
+    services.dispatch_record_failure(dispatch=attempt.dispatch, error="HTTP 503", final=True)
+    failed = OutreachActivity.objects.get(pk=approved.pk)
+    url = f"/api/v1/activities/{failed.uuid}/retry/"
+
+    assert problem(api(viewer).post(url, {"version": failed.version}), 403)
+    Channel.objects.filter(pk=failed.channel_id).update(email_recipients=["x@elsewhere.test"])
+    changed = problem(api(planner).post(url, {"version": failed.version}), 422)
+    assert "differs from what was approved" in changed["detail"]
+    Channel.objects.filter(pk=failed.channel_id).update(
+        email_recipients=approved.channel.email_recipients
+    )
+    retried = api(planner).post(url, {"version": failed.version})
+    assert retried.status_code == 200, retried.content
+    assert retried.json()["status"] == S.APPROVED
+    stale = api(planner).post(url, {"version": failed.version})
+    assert problem(stale, 409)
