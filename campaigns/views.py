@@ -27,6 +27,7 @@ from campaigns.services.report_figures import report_build
 from campaigns.services.report_periods import report_periods_between, shift
 from messaging import services as messaging
 from messaging.models import EvidenceItem
+from messaging.selectors import visible_citations
 
 PAGE_SIZE = 25
 # The services speak of scheduled_at; the form asks for the local time.
@@ -118,10 +119,13 @@ def coverage(request: HttpRequest) -> HttpResponse:
 @login_required
 def activity_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
     activity = _activity(request, uuid)
-    citations = activity.message.citations.select_related("evidence", "evidence__status_changed_by")
+    # Only the evidence this user may see: a collaborator must not read the claim of an item
+    # marked more restrictively than the message citing it. The rest is only counted.
+    citations = list(visible_citations(user=request.user).filter(message=activity.message))
     context = {
         "activity": activity,
         "citations": citations,
+        "restricted": activity.message.citations.count() - len(citations),
         "history": selectors.activity_history(activity=activity),
         "decisions": activity.decisions.select_related("step", "user").order_by("at"),
         "actions": selectors.activity_actions(activity=activity, user=request.user),

@@ -272,3 +272,14 @@ def test_an_outcome_is_entered_after_dispatch_with_field_errors(client, approved
     done = OutreachActivity.objects.get(pk=approved.pk)
     assert done.status == S.COMPLETED
     assert done.outcome.pickups == ["https://news.example.md/a"]
+
+
+def test_the_evidence_packet_hides_claims_marked_beyond_the_viewer(
+    client, approved, world, outsider
+) -> None:
+    world.campaign.collaborating_teams.add(outsider.teams.get())
+    world.evidence.marking = "red"
+    world.evidence.save()
+    page = page_of(client, outsider, f"/activities/{approved.uuid}/").content.decode()
+    assert escape(world.evidence.claim) not in page
+    assert "1 more source marked beyond what you may see." in page
