@@ -346,20 +346,24 @@ def problem_media_type_hook(result: dict, **kwargs: Any) -> dict:
 # --- Input -----------------------------------------------------------------------------------
 
 
-def _json_type_error(field: serializers.Field, value: Any) -> ErrorDetail | None:
+def _json_type_problem(field: serializers.Field, value: Any) -> Any:
     """DRF coerces ``3`` into ``"3"`` and ``"1"`` into ``True``; a JSON client that sends the
-    wrong type has a bug we should tell it about, so JSON input must have the declared type."""
+    wrong type has a bug we should tell it about, so JSON input must have the declared type,
+    list items included (``{index: [error]}`` for those, as DRF reports list errors)."""
     if value is None:
         return None  # ``allow_null`` decides
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        items = {i: _json_type_problem(field.child, item) for i, item in enumerate(value)}
+        return {i: problem for i, problem in items.items() if problem is not None} or None
     textual = (serializers.CharField, serializers.ChoiceField, ScopedRelatedField)
     if isinstance(field, textual) and not isinstance(value, str):
-        return ErrorDetail("Not a string.", code="invalid_type")
+        return [ErrorDetail("Not a string.", code="invalid_type")]
     if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
-        return ErrorDetail("Not a boolean.", code="invalid_type")
+        return [ErrorDetail("Not a boolean.", code="invalid_type")]
     if isinstance(field, serializers.IntegerField) and (
         isinstance(value, bool) or not isinstance(value, int)
     ):
-        return ErrorDetail("Not an integer.", code="invalid_type")
+        return [ErrorDetail("Not an integer.", code="invalid_type")]
     return None
 
 
@@ -372,16 +376,16 @@ class InputSerializer(serializers.Serializer):
     """
 
     def to_internal_value(self, data: Any) -> Any:
-        problems: dict[str, list[ErrorDetail]] = {}
+        problems: dict[str, Any] = {}
         if isinstance(data, Mapping):
             writable = {name: field for name, field in self.fields.items() if not field.read_only}
             for name, value in data.items():
                 if name not in writable:
                     problems[str(name)] = [ErrorDetail("Unknown field.", code="unknown_field")]
                 elif not isinstance(data, QueryDict):
-                    wrong = _json_type_error(writable[name], value)
+                    wrong = _json_type_problem(writable[name], value)
                     if wrong is not None:
-                        problems[str(name)] = [wrong]
+                        problems[str(name)] = wrong
         try:
             value = super().to_internal_value(data)
         except exceptions.ValidationError as error:
