@@ -478,3 +478,30 @@ def evidence_import(*, actor: Any, owner_team: Team, content: str) -> list[Evide
     if errors:
         raise InvalidInput(errors)  # rolls back every row created above
     return created
+
+
+class _PreviewOnly(Exception):
+    """Raised inside the preview's savepoint to roll back what the import wrote."""
+
+
+def evidence_import_preview(*, actor: Any, owner_team: Team, content: str) -> list[dict[str, str]]:
+    """Run the import exactly as ``evidence_import`` would — same checks, same errors (raised as
+    ``InvalidInput``) — then roll it back: what the rows would become, with nothing saved."""
+    preview: list[dict[str, str]] = []
+    try:
+        with transaction.atomic():
+            for item in evidence_import(actor=actor, owner_team=owner_team, content=content):
+                preview.append(
+                    {
+                        "claim": item.claim,
+                        "publisher": item.publisher,
+                        "source_url": item.source_url,
+                        "admiralty_code": item.admiralty_code,
+                        "language": item.language,
+                        "marking": item.marking,
+                    }
+                )
+            raise _PreviewOnly
+    except _PreviewOnly:
+        pass
+    return preview

@@ -11,7 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import may
+from accounts.errors import DomainError, InvalidInput
+from accounts.models import Team
+from accounts.permissions import may, team_ids
 from accounts.views import perform
 from messaging import selectors, services
 from messaging.models import EvidenceItem
@@ -75,3 +77,48 @@ def evidence_verify(request: HttpRequest, uuid: Any) -> HttpResponse:
     ):
         messages.success(request, "Evidence verified.")
     return redirect("evidence_detail", uuid=evidence.uuid)
+
+
+@login_required
+def evidence_import(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV, see what it would create or every row's errors, then import all or none."""
+    teams = Team.objects.filter(pk__in=team_ids(request.user)).order_by("name")
+    context: dict[str, Any] = {"teams": teams, "columns": services.IMPORT_COLUMNS}
+    if request.method == "POST":
+        team = teams.filter(uuid=request.POST.get("team") or None).first()
+        upload = request.FILES.get("file")
+        content = (
+            upload.read().decode("utf-8", errors="replace")
+            if upload
+            else request.POST.get("content", "")
+        )
+        context.update(team=team, content=content)
+        if team is None:
+            messages.error(request, "Choose one of your teams.")
+        elif not content.strip():
+            messages.error(request, "Choose a CSV file.")
+        elif request.POST.get("confirm"):
+            created = perform(
+                request,
+                lambda: services.evidence_import(
+                    actor=request.user, owner_team=team, content=content
+                ),
+            )
+            if created is not None:
+                messages.success(request, f"Imported {len(created)} evidence items, unverified.")
+                return redirect("evidence_list")
+        else:
+            try:
+                context["preview"] = services.evidence_import_preview(
+                    actor=request.user, owner_team=team, content=content
+                )
+            except InvalidInput as error:
+                context["row_errors"] = sorted(error.errors.items(), key=_row_order)
+            except DomainError as error:
+                messages.error(request, error.message)
+    return render(request, "messaging/evidence_import.html", context)
+
+
+def _row_order(item: tuple[str, list[str]]) -> tuple[int, str]:
+    parts = item[0].split(".")
+    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0, item[0])

@@ -75,3 +75,59 @@ def test_only_a_reviewer_gets_to_verify(client, planner, reviewer, team) -> None
     client.force_login(reviewer)
     client.post(f"/evidence/{item.uuid}/verify/")
     assert EvidenceItem.objects.get(pk=item.pk).status == "verified"
+
+
+CSV_HEADER = "claim,source_url,publisher,language,source_reliability,information_credibility\n"
+
+
+def test_an_import_is_previewed_then_saved_all_at_once(client, planner, team) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    good = CSV_HEADER + (
+        "Deliveries stopped in May.,https://www.example.org/a,Example,en,B,2\n"
+        "Промисы не выполнены.,https://www.example.org/b,Пример,ru,C,3\n"
+    )
+    client.force_login(planner)
+    preview = client.post(
+        "/evidence/import/",
+        {"team": team.uuid, "file": SimpleUploadedFile("e.csv", good.encode(), "text/csv")},
+    ).content.decode()
+    assert "2 items will be imported" in preview
+    assert "Промисы не выполнены." in preview
+    assert not EvidenceItem.objects.exists()  # a preview saves nothing
+    done = client.post("/evidence/import/", {"team": team.uuid, "content": good, "confirm": "1"})
+    assert done.status_code == 302
+    assert EvidenceItem.objects.filter(owner_team=team, status="unverified").count() == 2
+
+
+def test_an_import_with_a_bad_row_shows_every_row_error_and_saves_nothing(
+    client, planner, team
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = CSV_HEADER + (
+        "Fine row.,https://www.example.org/a,Example,en,B,2\nBad row.,not-a-url,Example,en,Z,9\n"
+    )
+    client.force_login(planner)
+    page = client.post(
+        "/evidence/import/",
+        {"team": team.uuid, "file": SimpleUploadedFile("e.csv", bad.encode(), "text/csv")},
+    ).content.decode()
+    assert "Nothing was imported" in page
+    assert "rows.3.source_url" in page
+    assert "rows.3.source_reliability" in page
+    assert "rows.2" not in page
+    confirmed = client.post(
+        "/evidence/import/", {"team": team.uuid, "content": bad, "confirm": "1"}
+    )
+    assert confirmed.status_code == 200
+    assert not EvidenceItem.objects.exists()
+
+
+def test_an_import_into_another_team_is_refused(client, planner, other_team) -> None:
+    client.force_login(planner)
+    page = client.post(
+        "/evidence/import/", {"team": other_team.uuid, "content": CSV_HEADER + "x,y,z,en,A,1\n"}
+    ).content.decode()
+    assert "Choose one of your teams." in page
+    assert not EvidenceItem.objects.exists()
