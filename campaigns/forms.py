@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import calendar
 from typing import Any
 
 from django import forms
 
+from accounts.models import Team
 from accounts.permissions import team_ids
 from audiences.models import Audience, Channel, Segment
-from campaigns.models import Campaign
+from campaigns.models import Campaign, ReportSubscription
 from messaging.models import Message
 
 
@@ -55,6 +57,36 @@ class ActivityForm(forms.Form):
         self.fields["channel"].queryset = Channel.objects.filter(
             owner_team__in=campaign.access_team_ids() & team_ids(user), is_active=True
         )
+
+
+class SubscriptionForm(forms.Form):
+    """Subscribe to a report; the schedule's rules are the service's."""
+
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.none(), to_field_name="uuid", required=False
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), to_field_name="uuid", required=False
+    )
+    cadence = forms.ChoiceField(choices=ReportSubscription.Cadence.choices)
+    weekday = forms.TypedChoiceField(
+        choices=[("", "—"), *((i, calendar.day_name[i]) for i in range(7))],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="For a weekly report.",
+    )
+    day_of_month = forms.IntegerField(
+        min_value=1, max_value=28, required=False, help_text="For a monthly report (1–28)."
+    )
+    send_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    timezone = forms.CharField(max_length=64, help_text="IANA zone, e.g. Europe/Minsk.")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.visible_to(user)
+        self.fields["team"].queryset = Team.objects.filter(pk__in=team_ids(user))
+        self.initial.setdefault("timezone", getattr(user, "timezone", "UTC"))
 
 
 class OutcomeForm(forms.Form):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import may
 from accounts.views import perform
 from campaigns import selectors, services
-from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm
+from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm, SubscriptionForm
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity, ReportSubscription
 from campaigns.report_render import report_render_html, report_render_pdf
 from campaigns.services.report_figures import report_build
@@ -288,8 +288,18 @@ def _my_subscriptions(request: HttpRequest) -> Any:
 
 @login_required
 def report_list(request: HttpRequest) -> HttpResponse:
+    form = SubscriptionForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        created = perform(
+            request,
+            lambda: services.report_subscription_create(actor=request.user, **form.cleaned_data),
+            form=form,
+        )
+        if created is not None:
+            messages.success(request, f"Subscribed: {created.schedule_label}.")
+            return redirect("report_list")
     page = Paginator(_my_subscriptions(request), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "campaigns/report_list.html", {"page": page})
+    return render(request, "campaigns/report_list.html", {"page": page, "form": form})
 
 
 @login_required

@@ -283,3 +283,18 @@ def test_the_evidence_packet_hides_claims_marked_beyond_the_viewer(
     page = page_of(client, outsider, f"/activities/{approved.uuid}/").content.decode()
     assert escape(world.evidence.claim) not in page
     assert "1 more source marked beyond what you may see." in page
+
+
+def test_a_report_is_subscribed_in_the_ui_and_bad_input_is_explained(client, lead, world):
+    from campaigns.models import ReportSubscription
+
+    client.force_login(lead)
+    form = {"campaign": world.campaign.uuid, "send_time": "08:00", "timezone": "Asia/Almaty"}
+    no_day = client.post("/reports/", {**form, "cadence": "weekly"}).content.decode()
+    assert "A weekly report needs a weekday" in no_day
+    mars = client.post("/reports/", {**form, "cadence": "daily", "timezone": "Mars/Olympus"})
+    assert "Mars/Olympus is not an IANA time zone" in mars.content.decode()
+    assert not ReportSubscription.objects.exists()
+    done = client.post("/reports/", {**form, "cadence": "weekly", "weekday": "2"}, follow=True)
+    assert "Subscribed: Weekly on Wednesday at 08:00 (Asia/Almaty)." in done.content.decode()
+    assert ReportSubscription.objects.get().owner == lead
