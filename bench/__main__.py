@@ -32,7 +32,9 @@ def main() -> None:
     from bench import scenarios
 
     plan = {
+        "P1": scenarios.p1_api_list,
         "P2": scenarios.p2_ui_queries,
+        "P2API": scenarios.p2_api_queries,
         "P7": scenarios.p7_approve_transition,
     }
     wanted = {s.strip().upper() for s in args.only.split(",")} if args.only else set(plan)

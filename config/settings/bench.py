@@ -18,3 +18,4 @@ CELERY_BROKER_URL = REDIS_URL
 DEBUG = False
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+ROOT_URLCONF = "bench.urls"
