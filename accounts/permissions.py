@@ -95,16 +95,32 @@ def may_see_library_item(user: Any, obj: Any) -> bool:
     return obj.owner_team_id in mine
 
 
+def has_accountable_role(*roles: str) -> rules.Predicate:
+    """A role in the team accountable for the object (a campaign's owner team): collaborating
+    teams plan and see, but only the owner team reviews, signs off and manages its campaigns."""
+    wanted = set(roles) | {Role.LEAD}
+
+    @rules.predicate(name=f"has_accountable_role({','.join(sorted(wanted))})")
+    def predicate(user: Any, obj: Any) -> bool:
+        if obj is None:
+            return False
+        teams = getattr(obj, "accountable_team_ids", obj.access_team_ids)()
+        mine = team_roles(user)
+        return any(mine.get(team) in wanted for team in teams)
+
+    return predicate
+
+
 is_planner = has_role(Role.PLANNER)
-is_reviewer = has_role(Role.REVIEWER)
-is_approver = has_role(Role.APPROVER)
+is_reviewer = has_accountable_role(Role.REVIEWER)
+is_approver = has_accountable_role(Role.APPROVER)
 
 # Campaign-side permissions (objects: Campaign, OutreachActivity, ReportSubscription).
 rules.add_perm("campaigns.view", is_member)
 rules.add_perm("campaigns.plan", is_planner)
 rules.add_perm("campaigns.review", is_reviewer)
 rules.add_perm("campaigns.sign_off", is_approver)
-rules.add_perm("campaigns.manage", has_role())  # leads only: policies, teams, closing
+rules.add_perm("campaigns.manage", has_accountable_role())  # the owner team's leads
 # The campaign's own framing (name, dates, audiences, themes, speaker) is its owner team's.
 rules.add_perm("campaigns.edit", has_owner_role(Role.PLANNER))
 # Library permissions (objects: Theme, Message, EvidenceItem) and team-owned channels.

@@ -30,8 +30,6 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
         """Campaigns owned by, or shared with, one of the user's teams."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        if user.is_superuser:
-            return self
         teams = team_ids(user)
         shared = Campaign.collaborating_teams.through.objects.filter(team__in=teams)
         return self.filter(Q(owner_team__in=teams) | Q(pk__in=shared.values("campaign_id")))
@@ -92,6 +90,10 @@ class Campaign(models.Model):
             collaborators = set(self.collaborating_teams.values_list("pk", flat=True))
             self._collaborator_ids = collaborators
         return {self.owner_team_id} | collaborators
+
+    def accountable_team_ids(self) -> set[int]:
+        """The team that answers for the campaign: it alone reviews and signs off."""
+        return {self.owner_team_id}
 
 
 class ApprovalPolicy(models.Model):
@@ -245,6 +247,9 @@ class OutreachActivity(models.Model):
 
     def access_team_ids(self) -> set[int]:
         return self.campaign.access_team_ids()
+
+    def accountable_team_ids(self) -> set[int]:
+        return {self.campaign.owner_team_id}
 
     @property
     def scheduled_local(self) -> datetime:

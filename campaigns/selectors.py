@@ -42,9 +42,9 @@ def activity_history(*, activity: OutreachActivity) -> QuerySet[ActivityEvent]:
 
 
 def people_with_role(*, activity: OutreachActivity, roles: set[str]) -> QuerySet[User]:
-    """Active members of the activity's campaign teams holding one of ``roles`` (or lead)."""
+    """Active members of the accountable team holding one of ``roles`` (or lead)."""
     memberships = Membership.objects.filter(
-        team_id__in=activity.access_team_ids(), role__in=roles | {Role.LEAD}
+        team_id__in=activity.accountable_team_ids(), role__in=roles | {Role.LEAD}
     )
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).exclude(
         Q(email="")
@@ -84,10 +84,10 @@ def notification_recipients(*, event: ActivityEvent) -> list[str]:
 
 def _my_review_scope(user: Any) -> Q:
     """Activities at a step this user may approve: a step of their role (or any step, for a
-    lead) in a campaign of one of their teams."""
+    lead) in a campaign their team owns (collaborators do not review)."""
     scope = Q(pk__in=[])
     for team_id, role in team_roles(user).items():
-        in_team = Q(campaign__owner_team_id=team_id) | Q(campaign__collaborating_teams=team_id)
+        in_team = Q(campaign__owner_team_id=team_id)
         if role == Role.LEAD:
             scope |= in_team
         elif role in (Role.REVIEWER, Role.APPROVER):

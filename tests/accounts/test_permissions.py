@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Marking, Role
+from accounts.permissions import may
 from messaging.models import EvidenceItem
 from tests.accounts.factories import TeamFactory, UserFactory, member
 from tests.messaging.factories import EvidenceFactory
@@ -79,3 +80,20 @@ def test_tlp_markings_decide_who_sees_evidence(
         assert person.has_perm("messaging.view", item) is expected[name], name
         visible = EvidenceItem.objects.visible_to(person).filter(pk=item.pk).exists()
         assert visible is expected[name], name
+
+
+def test_a_collaborating_team_plans_but_never_reviews_signs_off_or_manages(world) -> None:
+    partner_team = TeamFactory()
+    world.campaign.collaborating_teams.add(partner_team)
+    partner_lead = member(partner_team, Role.LEAD)
+    assert may(partner_lead, "campaigns.view", world.campaign)
+    assert may(partner_lead, "campaigns.plan", world.campaign)
+    for perm in ("campaigns.review", "campaigns.sign_off", "campaigns.manage"):
+        assert not may(partner_lead, perm, world.campaign), perm
+
+
+def test_a_superuser_without_a_team_sees_no_teams_work(world, admin_user) -> None:
+    from campaigns.models import Campaign
+
+    assert not Campaign.objects.visible_to(admin_user).exists()
+    assert not EvidenceItem.objects.visible_to(admin_user).filter(marking=Marking.RED).exists()
