@@ -6,6 +6,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -80,6 +81,23 @@ def notification_recipients(*, event: ActivityEvent) -> list[str]:
 
 
 # --- the staff UI -------------------------------------------------------------------------------
+
+
+def report_latest(*, subscription: ReportSubscription, now: datetime) -> Any:
+    """The subscription's report for its latest complete period, as it was (or will be)
+    e-mailed; before its first send time, the period up to now."""
+    from campaigns.services.report_figures import report_build
+    from campaigns.services.report_periods import report_periods_between, shift
+
+    periods = report_periods_between(
+        subscription=subscription, after=now - timedelta(days=40), until=now
+    )
+    if periods:
+        start, end = periods[-1].start, periods[-1].end
+    else:
+        zone = ZoneInfo(subscription.timezone)
+        start, end = shift(now, cadence=subscription.cadence, zone=zone, n=-1), now
+    return report_build(subscription=subscription, period_start=start, period_end=end, now=now)
 
 
 def _my_review_scope(user: Any) -> Q:

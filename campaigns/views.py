@@ -23,8 +23,6 @@ from campaigns import selectors, services
 from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm, SubscriptionForm
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity, ReportSubscription
 from campaigns.report_render import report_render_html, report_render_pdf
-from campaigns.services.report_figures import report_build
-from campaigns.services.report_periods import report_periods_between, shift
 from messaging import services as messaging
 from messaging.models import EvidenceItem
 from messaging.selectors import visible_citations
@@ -306,17 +304,10 @@ def report_list(request: HttpRequest) -> HttpResponse:
 def report_download(request: HttpRequest, uuid: Any, fmt: str) -> HttpResponse:
     """The subscription's latest complete period as HTML or PDF, as the e-mail shows it."""
     subscription = get_object_or_404(_my_subscriptions(request), uuid=uuid)
-    now = timezone.now()
-    periods = report_periods_between(
-        subscription=subscription, after=now - timezone.timedelta(days=40), until=now
+    report = selectors.report_latest(subscription=subscription, now=timezone.now())
+    name = (
+        f"candor-report-{report.period_start.astimezone(ZoneInfo(subscription.timezone)):%Y-%m-%d}"
     )
-    if periods:
-        start, end = periods[-1].start, periods[-1].end
-    else:
-        zone = ZoneInfo(subscription.timezone)
-        start, end = shift(now, cadence=subscription.cadence, zone=zone, n=-1), now
-    report = report_build(subscription=subscription, period_start=start, period_end=end, now=now)
-    name = f"candor-report-{start.astimezone(ZoneInfo(subscription.timezone)):%Y-%m-%d}"
     if fmt == "pdf":
         response = HttpResponse(report_render_pdf(report), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'

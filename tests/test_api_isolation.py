@@ -198,6 +198,8 @@ OPERATIONS: dict[str, Op] = {
         },
     ),
     "report_subscriptions_retrieve": Op(200, obj="subscription"),
+    "report_subscriptions_latest_html": Op(200, obj="subscription"),
+    "report_subscriptions_latest_pdf": Op(200, obj="subscription"),
     "report_subscriptions_partial_update": Op(
         200, obj="subscription", body=lambda t: {"is_active": False}
     ),

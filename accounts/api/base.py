@@ -550,6 +550,27 @@ class CalendarRenderer(TextRenderer):
     format = "ics"
 
 
+class HTMLDocumentRenderer(TextRenderer):
+    """A whole HTML document made elsewhere (a report), passed through."""
+
+    media_type = "text/html"
+    format = "html"
+
+
+class PDFRenderer(BaseRenderer):
+    """PDF bytes passed through; errors still render as problems."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        if isinstance(data, bytes):
+            return data
+        return JSONRenderer().render(data, accepted_media_type, renderer_context)
+
+
 def validated(
     serializer_class: type[serializers.Serializer], request: Any, *, partial: bool = False
 ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -21,6 +22,8 @@ from rest_framework.response import Response
 from accounts.api.base import (
     CalendarRenderer,
     CSVRenderer,
+    HTMLDocumentRenderer,
+    PDFRenderer,
     ReadViewSet,
     boolean_filter,
     render,
@@ -48,6 +51,7 @@ from campaigns.api.serializers import (
     VersionInput,
 )
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity, ReportSubscription
+from campaigns.report_render import report_render_html, report_render_pdf
 from messaging.selectors import message_list
 
 # --- campaigns -------------------------------------------------------------------------------
@@ -347,6 +351,43 @@ class SubscriptionViewSet(ReadViewSet):
     def _render(self, subscription: ReportSubscription, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=subscription.pk)
         return Response(render(SubscriptionOutput, fresh, self.request), status=code)
+
+    @extend_schema(
+        operation_id="report_subscriptions_latest_html",
+        responses={(200, "text/html"): OpenApiResponse(OpenApiTypes.STR)},
+        description="The report of the latest complete period, as the e-mail shows it.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="latest-html",
+        renderer_classes=[HTMLDocumentRenderer],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def latest_html(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        report = selectors.report_latest(subscription=self.get_object(), now=timezone.now())
+        return Response(report_render_html(report), content_type="text/html; charset=utf-8")
+
+    @extend_schema(
+        operation_id="report_subscriptions_latest_pdf",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+        description="The report of the latest complete period as a PDF.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="latest-pdf",
+        renderer_classes=[PDFRenderer],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def latest_pdf(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        subscription = self.get_object()
+        report = selectors.report_latest(subscription=subscription, now=timezone.now())
+        response = Response(report_render_pdf(report), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="report-{subscription.uuid}.pdf"'
+        return response
 
     @extend_schema(request=SubscriptionCreateInput, responses={201: SubscriptionOutput})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

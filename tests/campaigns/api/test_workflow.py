@@ -144,3 +144,26 @@ def test_a_failed_activity_is_retried_by_api_only_with_its_approved_content(
     assert retried.json()["status"] == S.APPROVED
     stale = api(planner).post(url, {"version": failed.version})
     assert problem(stale, 409)
+
+
+def test_a_report_downloads_as_html_and_pdf_by_api(api, approved, lead, world) -> None:
+    import datetime as _dt
+
+    from campaigns.models import ReportSubscription
+
+    subscription = ReportSubscription.objects.create(
+        owner=lead,
+        campaign=world.campaign,
+        cadence="daily",
+        send_time=_dt.time(8, 0),
+        timezone="Europe/Chisinau",
+    )
+    base = f"/api/v1/report-subscriptions/{subscription.uuid}/"
+    html = api(lead).get(f"{base}latest-html/")
+    assert html.status_code == 200
+    assert html["Content-Type"].startswith("text/html")
+    assert world.campaign.name in html.content.decode()
+    pdf = api(lead).get(f"{base}latest-pdf/")
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
