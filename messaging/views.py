@@ -16,7 +16,7 @@ from accounts.models import Team
 from accounts.permissions import may, team_ids
 from accounts.views import perform
 from messaging import selectors, services
-from messaging.models import EvidenceItem
+from messaging.models import EvidenceItem, Message
 
 PAGE_SIZE = 25
 
@@ -122,3 +122,54 @@ def evidence_import(request: HttpRequest) -> HttpResponse:
 def _row_order(item: tuple[str, list[str]]) -> tuple[int, str]:
     parts = item[0].split(".")
     return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0, item[0])
+
+
+def _citations_panel(request: HttpRequest, message: Message | None, **extra: Any) -> HttpResponse:
+    context: dict[str, Any] = {"message": message, **extra}
+    if message is not None:
+        context["citations"] = selectors.visible_citations(user=request.user).filter(
+            message=message
+        )
+        context["may_edit"] = may(request.user, "messaging.edit", message)
+        context["candidates"] = (
+            EvidenceItem.objects.visible_to(request.user)
+            .exclude(status=EvidenceItem.Status.RETRACTED)
+            .exclude(citations__message=message)
+            .order_by("status", "-created_at")[:200]
+        )
+    return render(request, "messaging/_citations.html", context)
+
+
+@login_required
+def message_citations(request: HttpRequest) -> HttpResponse:
+    """The evidence picker of the activity editor: the chosen message's citations (what the
+    evidence gate will look at) and a form to cite more. Swapped in by htmx."""
+    uuid = request.GET.get("message", "")
+    message = Message.objects.visible_to(request.user).filter(uuid=uuid).first() if uuid else None
+    return _citations_panel(request, message)
+
+
+@login_required
+@require_POST
+def message_cite(request: HttpRequest, uuid: Any) -> HttpResponse:
+    message = get_object_or_404(Message.objects.visible_to(request.user), uuid=uuid)
+    evidence = (
+        EvidenceItem.objects.visible_to(request.user)
+        .filter(uuid=request.POST.get("evidence") or None)
+        .first()
+    )
+    sentence = request.POST.get("sentence", "")
+    if evidence is None:
+        return _citations_panel(request, message, error="Choose the evidence to cite.")
+    try:
+        services.citation_add(
+            message=message, evidence=evidence, sentence=sentence, actor=request.user
+        )
+    except DomainError as error:
+        detail = (
+            " ".join(" ".join(v) for v in error.errors.values())
+            if isinstance(error, InvalidInput)
+            else error.message
+        )
+        return _citations_panel(request, message, error=detail, sentence=sentence)
+    return _citations_panel(request, message, done="Cited.")

@@ -131,3 +131,36 @@ def test_an_import_into_another_team_is_refused(client, planner, other_team) -> 
     ).content.decode()
     assert "Choose one of your teams." in page
     assert not EvidenceItem.objects.exists()
+
+
+def test_the_evidence_picker_shows_a_messages_citations_and_cites_more(
+    client, planner, team, world
+) -> None:
+    extra = EvidenceFactory(owner_team=team, claim="A second source", verified=True)
+    client.force_login(planner)
+    panel = client.get(
+        "/messages/citations/", {"message": world.message.uuid}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert escape(world.evidence.claim) in panel
+    assert "A second source" in panel  # offered for citing
+    refused = client.post(
+        f"/messages/{world.message.uuid}/cite/",
+        {"evidence": extra.uuid, "sentence": "Words the message never says."},
+    ).content.decode()
+    assert "The sentence must appear in the message text." in refused
+    cited = client.post(
+        f"/messages/{world.message.uuid}/cite/",
+        {"evidence": extra.uuid, "sentence": "Rapoartele independente o confirmă."},
+    ).content.decode()
+    assert "Cited." in cited
+    assert world.message.citations.filter(evidence=extra).exists()
+
+
+def test_the_evidence_picker_knows_nothing_of_another_teams_red_message(
+    client, outsider, team
+) -> None:
+    secret = MessageFactory(theme__owner_team=team, owner_team=team, marking="red")
+    client.force_login(outsider)
+    panel = client.get("/messages/citations/", {"message": secret.uuid}).content.decode()
+    assert escape(secret.headline) not in panel
+    assert client.post(f"/messages/{secret.uuid}/cite/", {}).status_code == 404
