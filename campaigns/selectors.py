@@ -329,3 +329,23 @@ def report_subscription_list(*, user: Any) -> QuerySet[ReportSubscription]:
         .select_related("owner", "team", "campaign")
         .prefetch_related("recipients")
     )
+
+
+def calendar_week(
+    *, campaign: Campaign, user: Any, audience: Audience, day: date
+) -> list[tuple[date, list[OutreachActivity]]]:
+    """The week (Monday to Sunday) holding ``day``, each day with its activities in time
+    order, as the clock shows it in ``audience``'s zone."""
+    zone = audience.zone
+    monday = day - timedelta(days=day.weekday())
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
+    following = monday + timedelta(days=7)
+    end = datetime(following.year, following.month, following.day, tzinfo=zone)
+    by_day: dict[date, list[OutreachActivity]] = {monday + timedelta(days=n): [] for n in range(7)}
+    for activity in (
+        activity_list(user=user)
+        .filter(campaign=campaign, scheduled_at__gte=start, scheduled_at__lt=end)
+        .order_by("scheduled_at", "pk")
+    ):
+        by_day[activity.scheduled_at.astimezone(zone).date()].append(activity)
+    return list(by_day.items())

@@ -85,6 +85,24 @@ def campaign_calendar(request: HttpRequest, uuid: Any) -> HttpResponse:
         first = date(year, month, 1)
     except ValueError:
         first = today.replace(day=1)
+    if request.GET.get("view") == "week":
+        try:
+            day = date.fromisoformat(request.GET.get("day", ""))
+        except ValueError:
+            day = today
+        days = selectors.calendar_week(
+            campaign=campaign, user=request.user, audience=audience, day=day
+        )
+        context = {
+            "campaign": campaign,
+            "audience": audience,
+            "audiences": audiences,
+            "days": days,
+            "previous": days[0][0] - timezone.timedelta(days=7),
+            "following": days[0][0] + timezone.timedelta(days=7),
+            "today": today,
+        }
+        return render(request, "campaigns/calendar_week.html", context)
     weeks = selectors.calendar_month(
         campaign=campaign, user=request.user, audience=audience, year=first.year, month=first.month
     )

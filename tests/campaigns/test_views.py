@@ -298,3 +298,18 @@ def test_a_report_is_subscribed_in_the_ui_and_bad_input_is_explained(client, lea
     done = client.post("/reports/", {**form, "cadence": "weekly", "weekday": "2"}, follow=True)
     assert "Subscribed: Weekly on Wednesday at 08:00 (Asia/Almaty)." in done.content.decode()
     assert ReportSubscription.objects.get().owner == lead
+
+
+def test_the_week_view_shows_the_activity_on_its_local_day_and_time(client, approved, reviewer):
+    local = approved.scheduled_local
+    url = (
+        f"/campaigns/{approved.campaign.uuid}/calendar/"
+        f"?view=week&audience=moldova&day={local:%Y-%m-%d}"
+    )
+    page = page_of(client, reviewer, url).content.decode()
+    assert f"{local:%H:%M}</time> {escape(approved.title)[:20]}" in page
+    assert (
+        f"<th>{local:%a} {local.day} {local:%b}</th>" in page or f'class="today">{local:%a}' in page
+    )
+    bad = client.get(f"/campaigns/{approved.campaign.uuid}/calendar/?view=week&day=not-a-date")
+    assert bad.status_code == 200
