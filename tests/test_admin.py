@@ -127,3 +127,14 @@ def test_a_staff_member_of_the_team_sees_its_rows(client, approved, planner):
     client.force_login(planner)
     listing = client.get("/admin/campaigns/outreachactivity/").content.decode()
     assert escape(approved.title) in listing
+
+
+def test_the_sign_in_page_locks_out_after_repeated_failures_with_429(client, planner) -> None:
+    for _ in range(4):
+        response = client.post("/accounts/login/", {"username": "planner", "password": "wrong"})
+        assert response.status_code == 200  # the form again, with its error
+    fifth = client.post("/accounts/login/", {"username": "planner", "password": "wrong"})
+    assert fifth.status_code == 429
+    locked = client.post("/accounts/login/", {"username": "planner", "password": "pw"})
+    assert locked.status_code == 429
+    assert not client.get("/").wsgi_request.user.is_authenticated
