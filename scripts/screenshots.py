@@ -46,6 +46,8 @@ def main() -> None:
         campaign = page.url.removeprefix(base)
         page.screenshot(path=str(out / "campaign.png"), full_page=True)
         shot("calendar", campaign + "calendar/?audience=moldova")
+        shot("reports", "/reports/")
+        shot("import", "/evidence/import/", full=False)
         shot("coverage", "/coverage/")
         shot("evidence", "/evidence/?q=Pact")
         page.goto(base + "/")
