@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.errors import InvalidInput, RuleViolation
@@ -312,26 +313,34 @@ def _send_back(
     return sent_back
 
 
+def _recall(
+    scope: Q, *, kind: str, actor: Any, comment: str, changes: dict[str, Any]
+) -> list[OutreachActivity]:
+    """Send every reviewed, not yet dispatched activity in ``scope`` back for review. One lock
+    order for everyone (by pk), and only the activity rows are locked: no deadlock between two
+    recalls, nor with a service holding a message or citation row."""
+    candidates = (
+        OutreachActivity.objects.filter(scope, status__in=t.ALLOWED_FROM["recall"])
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    with t.audited(actor, "recall"):
+        return _send_back(candidates, kind=kind, actor=actor, comment=comment, changes=changes)
+
+
 @t.atomic
 def activity_recall_citing(
     *, evidence: EvidenceItem, actor: Any, reason: str
 ) -> list[OutreachActivity]:
     """Retraction recall: every reviewed, not yet dispatched activity whose message cites the
     evidence goes back to ``changes_requested`` and its owner is told."""
-    candidates = (
-        OutreachActivity.objects.citing(evidence.pk)
-        .filter(status__in=t.ALLOWED_FROM["recall"])
-        .select_for_update(of=("self",))
-        .order_by("pk")  # one lock order for everyone: no deadlock between two recalls
+    return _recall(
+        Q(message__citations__evidence_id=evidence.pk),
+        kind=Kind.RECALLED,
+        actor=actor,
+        comment=f"Evidence {evidence.get_status_display().lower()}: {reason}",
+        changes={"evidence": {"id": str(evidence.uuid), "status": evidence.status}},
     )
-    with t.audited(actor, "recall"):
-        return _send_back(
-            candidates,
-            kind=Kind.RECALLED,
-            actor=actor,
-            comment=f"Evidence {evidence.get_status_display().lower()}: {reason}",
-            changes={"evidence": {"id": str(evidence.uuid), "status": evidence.status}},
-        )
 
 
 @t.atomic
@@ -339,19 +348,13 @@ def activity_recall_using(
     *, message: Message, actor: Any, changes: dict[str, Any]
 ) -> list[OutreachActivity]:
     """A message changed after review: activities sending it go back for review."""
-    candidates = (
-        OutreachActivity.objects.filter(message=message, status__in=t.ALLOWED_FROM["recall"])
-        .select_for_update(of=("self",))
-        .order_by("pk")
+    return _recall(
+        Q(message=message),
+        kind=Kind.EDITED,
+        actor=actor,
+        comment=f"The message changed (now version {message.version}).",
+        changes={"message": changes},
     )
-    with t.audited(actor, "recall"):
-        return _send_back(
-            candidates,
-            kind=Kind.EDITED,
-            actor=actor,
-            comment=f"The message changed (now version {message.version}).",
-            changes={"message": changes},
-        )
 
 
 @t.atomic
@@ -360,19 +363,13 @@ def activity_recall_in_campaign(
 ) -> list[OutreachActivity]:
     """The campaign's speaker changed after review: its reviewed activities go back, since the
     approved content names the speaker (``attributed_to`` is part of the approved hash)."""
-    candidates = (
-        OutreachActivity.objects.filter(campaign=campaign, status__in=t.ALLOWED_FROM["recall"])
-        .select_for_update(of=("self",))
-        .order_by("pk")
+    return _recall(
+        Q(campaign=campaign),
+        kind=Kind.EDITED,
+        actor=actor,
+        comment="The campaign's speaker (attributed to) changed.",
+        changes={"campaign": changes},
     )
-    with t.audited(actor, "recall"):
-        return _send_back(
-            candidates,
-            kind=Kind.EDITED,
-            actor=actor,
-            comment="The campaign's speaker (attributed to) changed.",
-            changes={"campaign": changes},
-        )
 
 
 @t.atomic
@@ -380,16 +377,10 @@ def activity_recall_on_channel(
     *, channel: Channel, actor: Any, changes: dict[str, Any]
 ) -> list[OutreachActivity]:
     """A channel's destination changed after review: activities sending through it go back."""
-    candidates = (
-        OutreachActivity.objects.filter(channel=channel, status__in=t.ALLOWED_FROM["recall"])
-        .select_for_update(of=("self",))
-        .order_by("pk")
+    return _recall(
+        Q(channel=channel),
+        kind=Kind.EDITED,
+        actor=actor,
+        comment=f"The channel {channel.name} now delivers elsewhere.",
+        changes={"channel": changes},
     )
-    with t.audited(actor, "recall"):
-        return _send_back(
-            candidates,
-            kind=Kind.EDITED,
-            actor=actor,
-            comment=f"The channel {channel.name} now delivers elsewhere.",
-            changes={"channel": changes},
-        )
