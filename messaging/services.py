@@ -75,8 +75,12 @@ def theme_create(
     full_clean(theme, exclude={"shared_with"})
     if Theme.objects.filter(owner_team=owner_team, title=title).exists():
         raise InvalidInput({"title": ["Your team already has a theme with this title."]})
-    with audit_context(actor=actor.pk, action="theme_create"):
-        theme.save()
+    try:
+        # A savepoint: a title taken a moment ago by another request is a conflict, not a 500.
+        with audit_context(actor=actor.pk, action="theme_create"), transaction.atomic():
+            theme.save()
+    except IntegrityError as error:
+        raise Conflict("Someone just gave a theme of your team this title.") from error
     return theme
 
 

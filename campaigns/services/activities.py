@@ -32,10 +32,17 @@ DISPATCHABLE_FIELDS = ("audience", "segment", "message", "channel", "scheduled_a
 EDITABLE_FIELDS = ("title", *DISPATCHABLE_FIELDS)
 
 
-def _resolve_time(audience: Audience, scheduled_at: datetime | None, local: datetime | None):
+def _resolve_time(
+    audience: Audience, scheduled_at: datetime | None, local: datetime | None
+) -> datetime:
     if (scheduled_at is None) == (local is None):
         raise InvalidInput({"scheduled_at": ["Give the time either in UTC or in local time."]})
-    return audience.to_utc(local) if local is not None else scheduled_at
+    if local is None:
+        return scheduled_at
+    try:
+        return audience.to_utc(local)
+    except RuleViolation as error:  # name the field the caller actually gave
+        raise InvalidInput({"scheduled_local": [error.message]}) from error
 
 
 def _validate(

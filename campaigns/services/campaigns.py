@@ -70,7 +70,11 @@ def campaign_create(
     if errors:
         raise InvalidInput(errors)
     with audit_context(actor=actor.pk, action="campaign_create"):
-        campaign.save()
+        try:
+            with transaction.atomic():  # a name taken a moment ago: 409, not a 500
+                campaign.save()
+        except IntegrityError as error:
+            raise Conflict("Someone just gave a campaign of your team this name.") from error
         campaign.audiences.set(audiences)
         campaign.themes.set(themes)
         campaign.collaborating_teams.set([t for t in collaborators if t != owner_team])

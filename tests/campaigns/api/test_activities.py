@@ -95,9 +95,9 @@ def test_a_local_time_that_does_not_exist_is_refused_with_the_reason(api, world,
     world.campaign.ends_on = dt.date(year, 12, 31)
     world.campaign.save()
     response = api(planner).post(URL, body(world, scheduled_local=gap.isoformat()))
-    refusal = problem(response, 422)
+    refusal = problem(response, 400)
     assert "does not exist in Europe/Chisinau" in refusal["detail"]
-    assert refusal["errors"][0]["attr"] == "scheduled_at"
+    assert refusal["errors"][0]["attr"] == "scheduled_local"  # the field the caller gave
 
 
 def test_every_field_problem_comes_back_at_once(api, world, planner, other_team) -> None:
