@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from accounts.errors import Conflict, InvalidInput, RuleViolation
@@ -29,8 +29,9 @@ def _cited(activity: OutreachActivity) -> list[EvidenceItem]:
     return list(EvidenceItem.objects.filter(citations__message_id=activity.message_id))
 
 
-def _evidence_gate(activity: OutreachActivity) -> None:
-    """Submit is refused unless the message cites evidence and none of it is withdrawn."""
+def _evidence_gate(activity: OutreachActivity) -> list[EvidenceItem]:
+    """Submit is refused unless the message cites evidence and none of it is withdrawn.
+    Returns the cited items, for the checks that follow."""
     cited = _cited(activity)
     if not cited:
         raise RuleViolation(
@@ -46,6 +47,7 @@ def _evidence_gate(activity: OutreachActivity) -> None:
             field="message",
             code="evidence_withdrawn",
         )
+    return cited
 
 
 def _four_eyes(activity: OutreachActivity, actor: Any) -> None:
@@ -109,16 +111,17 @@ def activity_submit(*, activity: OutreachActivity, actor: Any) -> OutreachActivi
 
 def _decide(locked: OutreachActivity, actor: Any, verdict: str, comment: str) -> None:
     try:
-        # A savepoint, so a lost race leaves the outer transaction usable for the error.
-        with transaction.atomic():
-            ApprovalDecision.objects.create(
-                activity=locked,
-                step=locked.current_step,
-                review_round=locked.review_round,
-                user=actor,
-                verdict=verdict,
-                comment=comment,
-            )
+        # No savepoint: the row lock and the version check already make this the only
+        # decision of its round; should the unique index still refuse it, the Conflict ends
+        # (and rolls back) the whole transaction.
+        ApprovalDecision.objects.create(
+            activity=locked,
+            step=locked.current_step,
+            review_round=locked.review_round,
+            user=actor,
+            verdict=verdict,
+            comment=comment,
+        )
     except IntegrityError as error:
         raise Conflict("This step was approved by someone else a moment ago.") from error
 
@@ -135,9 +138,9 @@ def activity_approve(
     assert step is not None  # guaranteed by the activity_in_review_has_step constraint
     require(actor, step.permission, locked)
     _four_eyes(locked, actor)
-    _evidence_gate(locked)
+    cited = _evidence_gate(locked)
     if step.kind == ApprovalStep.Kind.EVIDENCE_REVIEW:
-        unverified = [e for e in _cited(locked) if e.status != EvidenceItem.Status.VERIFIED]
+        unverified = [e for e in cited if e.status != EvidenceItem.Status.VERIFIED]
         if unverified:
             raise RuleViolation(
                 "Evidence review needs every cited item verified; not yet verified: "
