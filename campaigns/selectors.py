@@ -133,12 +133,36 @@ def waiting_for(*, user: Any) -> QuerySet[OutreachActivity]:
     return activity_list(user=user).filter(pk__in=mine).order_by("submitted_at", "pk")
 
 
+# The same colours as the status badges in static/css/candor.css.
+STATUS_COLOURS = {
+    "draft": "#b0bec5",
+    "in_review": "#64b5f6",
+    "changes_requested": "#ffb74d",
+    "approved": "#81c784",
+    "dispatching": "#9575cd",
+    "dispatched": "#43a047",
+    "completed": "#2e7d32",
+    "failed": "#e57373",
+    "cancelled": "#bdbdbd",
+}
+
+
 def dashboard(*, user: Any, now: datetime) -> dict[str, Any]:
     """What a staff member needs first: what goes out soon, what waits for them, what went out,
     what failed, and evidence withdrawn lately with what it recalled."""
     visible = activity_list(user=user)
     recent = now - timedelta(days=14)
+    counts = dict(
+        OutreachActivity.objects.visible_to(user)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
     return {
+        "by_status": [
+            {"label": label, "count": counts.get(value, 0), "color": STATUS_COLOURS[value]}
+            for value, label in ActivityStatus.choices
+        ],
         "due_soon": visible.filter(
             status__in=[ActivityStatus.APPROVED, ActivityStatus.DISPATCHING],
             scheduled_at__lte=now + timedelta(hours=48),

@@ -313,3 +313,15 @@ def test_the_week_view_shows_the_activity_on_its_local_day_and_time(client, appr
     )
     bad = client.get(f"/campaigns/{approved.campaign.uuid}/calendar/?view=week&day=not-a-date")
     assert bad.status_code == 200
+
+
+def test_the_dashboard_chart_counts_my_teams_activities_by_status(client, approved, reviewer):
+    import json
+    import re
+
+    page = page_of(client, reviewer, "/").content.decode()
+    data = json.loads(re.search(r'id="status-data"[^>]*>(.*?)</script>', page).group(1))
+    counts = {row["label"]: row["count"] for row in data}
+    assert counts["Approved"] == 1
+    assert sum(counts.values()) == 1
+    assert "vendor/chartjs/chart.umd.min.js" in page
