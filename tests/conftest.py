@@ -146,3 +146,40 @@ def api(db: Any):
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``make run``'s path: the embedded default (SQLite, filesystem broker, no services),
+    migrated and loaded with the demo data once per session, driven through ``manage.py``.
+    Returns ``manage(*args) -> stdout``; a failing command fails the test with its stderr."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    var = tmp_path_factory.mktemp("embedded")
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "CANDOR_VAR_DIR": str(var),
+    }
+
+    def manage(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    manage("migrate", "--noinput", "-v0")
+    manage.first_seed = manage("seed_demo")  # type: ignore[attr-defined]
+    manage.var = var  # type: ignore[attr-defined]
+    return manage

@@ -6,10 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from email import message_from_bytes
 from email.policy import default
@@ -193,30 +190,9 @@ def test_send_reports_refuses_an_unknown_subscription() -> None:
 
 
 @pytest.mark.django_db(databases=[])
-def test_a_report_on_the_demo_data_is_built_on_sqlite_too(tmp_path: Path) -> None:
+def test_a_report_on_the_demo_data_is_built_on_sqlite_too(sqlite_demo, tmp_path: Path) -> None:
     """``make run``'s path: SQLite, no services. Every report query also runs there."""
-    root = Path(__file__).resolve().parents[2]
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "CANDOR_VAR_DIR": str(tmp_path),
-    }
-
-    def manage(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        return result.stdout
-
-    manage("migrate", "--noinput", "-v0")
-    manage("seed_demo")
+    manage = sqlite_demo
     subscription = manage(
         "shell",
         "-c",

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -66,34 +62,13 @@ def test_the_demo_is_refused_in_production() -> None:
     assert not Campaign.objects.exists()
 
 
-def test_the_embedded_default_runs_the_demo_and_keeps_history_on_sqlite(tmp_path) -> None:
+def test_the_embedded_default_runs_the_demo_and_keeps_history_on_sqlite(sqlite_demo) -> None:
     """``make run``'s path: SQLite, no services. The domain's own history works without the
     PostgreSQL triggers."""
-    root = Path(__file__).resolve().parents[2]
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "CANDOR_VAR_DIR": str(tmp_path),
-    }
-
-    def manage(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        return result.stdout
-
-    manage("migrate", "--noinput", "-v0")
-    assert "Demo data loaded" in manage("seed_demo")
-    assert "already there" in manage("seed_demo")
+    assert "Demo data loaded" in sqlite_demo.first_seed
+    assert "already there" in sqlite_demo("seed_demo")
     counts = (
-        manage(
+        sqlite_demo(
             "shell",
             "-c",
             "from campaigns.models import ActivityEvent as E; "
@@ -105,4 +80,4 @@ def test_the_embedded_default_runs_the_demo_and_keeps_history_on_sqlite(tmp_path
     recalled, events = int(counts[0]), int(counts[1])
     assert recalled >= 1
     assert events > 30
-    assert (tmp_path / "candor.sqlite3").exists()
+    assert (sqlite_demo.var / "candor.sqlite3").exists()
