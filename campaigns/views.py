@@ -249,11 +249,13 @@ def activity_action(request: HttpRequest, uuid: Any, action: str) -> HttpRespons
     if action not in _ACTIONS:
         raise Http404("No such action.")
     activity = _activity(request, uuid)
-    # The version the person saw: acting on a page someone else has since changed is a
-    # conflict, not a surprise.
-    if request.POST.get("version", str(activity.version)) != str(activity.version):
-        messages.error(request, "Someone else changed this activity first; here it is now.")
+    # Act on the version the person saw: the service compares it under its row lock, so a page
+    # someone has since changed gets the service's Conflict, never a stale decision.
+    seen = request.POST.get("version", "")
+    if not seen.isdigit():
+        messages.error(request, "The page was incomplete; here is the activity as it is now.")
         return redirect("activity_detail", uuid=activity.uuid)
+    activity.version = int(seen)
     comment = request.POST.get("comment", "").strip()
     done = perform(request, lambda: _ACTIONS[action](activity, request.user, comment))
     if done is not None:

@@ -325,3 +325,12 @@ def test_the_dashboard_chart_counts_my_teams_activities_by_status(client, approv
     assert counts["Approved"] == 1
     assert sum(counts.values()) == 1
     assert "vendor/chartjs/chart.umd.min.js" in page
+
+
+def test_an_action_needs_the_version_seen_and_a_known_name(client, in_review, reviewer):
+    client.force_login(reviewer)
+    url = f"/activities/{in_review.uuid}/"
+    blind = client.post(f"{url}approve/", {}, follow=True).content.decode()
+    assert "The page was incomplete" in blind
+    assert client.post(f"{url}publish/", {"version": in_review.version}).status_code == 404
+    assert OutreachActivity.objects.get(pk=in_review.pk).version == in_review.version
