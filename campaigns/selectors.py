@@ -340,12 +340,15 @@ def evidence_packet(*, message: Message, user: Any) -> EvidencePacket:
     )
 
 
-def report_subscription_list(*, user: Any) -> QuerySet[ReportSubscription]:
-    """The user's own report subscriptions whose scope they may still see."""
+def report_subscription_list(*, user: Any, received: bool = False) -> QuerySet[ReportSubscription]:
+    """The user's own report subscriptions (and, with ``received``, those sending to them)
+    whose scope they may still see: someone who left the team reads no more of its reports."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return ReportSubscription.objects.none()
+    whose = Q(owner=user) | Q(recipients=user) if received else Q(owner=user)
     return (
-        ReportSubscription.objects.filter(owner=user)
+        ReportSubscription.objects.filter(whose)
+        .distinct()
         .filter(
             Q(team__in=team_ids(user))
             | Q(campaign__in=Campaign.objects.visible_to(user).values("pk"))

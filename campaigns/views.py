@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,7 +20,7 @@ from accounts.permissions import may
 from accounts.views import perform
 from campaigns import selectors, services
 from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm, SubscriptionForm
-from campaigns.models import ActivityStatus, Campaign, OutreachActivity, ReportSubscription
+from campaigns.models import ActivityStatus, Campaign, OutreachActivity
 from campaigns.report_render import report_render_html, report_render_pdf
 from messaging import services as messaging
 from messaging.models import EvidenceItem
@@ -296,12 +295,7 @@ def evidence_withdraw(request: HttpRequest, uuid: Any, verb: str) -> HttpRespons
 
 
 def _my_subscriptions(request: HttpRequest) -> Any:
-    return (
-        ReportSubscription.objects.filter(Q(owner=request.user) | Q(recipients=request.user))
-        .select_related("campaign", "team", "owner")
-        .distinct()
-        .order_by("pk")
-    )
+    return selectors.report_subscription_list(user=request.user, received=True).order_by("pk")
 
 
 @login_required

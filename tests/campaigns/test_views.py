@@ -334,3 +334,27 @@ def test_an_action_needs_the_version_seen_and_a_known_name(client, in_review, re
     assert "The page was incomplete" in blind
     assert client.post(f"{url}publish/", {"version": in_review.version}).status_code == 404
     assert OutreachActivity.objects.get(pk=in_review.pk).version == in_review.version
+
+
+def test_a_recipient_who_left_the_team_can_no_longer_download_its_reports(
+    client, lead, reviewer, world
+) -> None:
+    import datetime as _dt
+
+    from accounts.models import Membership
+    from campaigns.models import ReportSubscription
+
+    subscription = ReportSubscription.objects.create(
+        owner=lead,
+        campaign=world.campaign,
+        cadence="daily",
+        send_time=_dt.time(8, 0),
+        timezone="Europe/Chisinau",
+    )
+    subscription.recipients.add(reviewer)
+    client.force_login(reviewer)
+    assert client.get(f"/reports/{subscription.uuid}/latest.html").status_code == 200
+    Membership.objects.filter(user=reviewer).delete()
+    client.force_login(type(reviewer).objects.get(pk=reviewer.pk))
+    assert client.get(f"/reports/{subscription.uuid}/latest.html").status_code == 404
+    assert "You receive no reports yet" in client.get("/reports/").content.decode()
