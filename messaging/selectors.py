@@ -28,11 +28,7 @@ def evidence_search(
 ) -> QuerySet[EvidenceItem]:
     """The evidence the user may see, filtered and searched: PostgreSQL full-text search ranked
     by relevance; on SQLite (the embedded default) a plain substring match."""
-    items = (
-        EvidenceItem.objects.visible_to(user)
-        .select_related("owner_team", "status_changed_by")
-        .annotate(citing=Count("citations", distinct=True))
-    )
+    items = evidence_list(user=user).annotate(citing=Count("citations", distinct=True))
     if status:
         items = items.filter(status=status)
     if reliability:

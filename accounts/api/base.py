@@ -535,6 +535,8 @@ class TextRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        if isinstance(data, bytes):
+            return data
         if isinstance(data, str):
             return data.encode(self.charset)
         return JSONRenderer().render(data, accepted_media_type, renderer_context)
@@ -557,18 +559,13 @@ class HTMLDocumentRenderer(TextRenderer):
     format = "html"
 
 
-class PDFRenderer(BaseRenderer):
+class PDFRenderer(TextRenderer):
     """PDF bytes passed through; errors still render as problems."""
 
     media_type = "application/pdf"
     format = "pdf"
     charset = None
     render_style = "binary"
-
-    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
-        if isinstance(data, bytes):
-            return data
-        return JSONRenderer().render(data, accepted_media_type, renderer_context)
 
 
 def validated(
