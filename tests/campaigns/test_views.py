@@ -358,3 +358,22 @@ def test_a_recipient_who_left_the_team_can_no_longer_download_its_reports(
     client.force_login(type(reviewer).objects.get(pk=reviewer.pk))
     assert client.get(f"/reports/{subscription.uuid}/latest.html").status_code == 404
     assert "You receive no reports yet" in client.get("/reports/").content.decode()
+
+
+def test_a_failed_activity_is_retried_from_the_ui_by_a_planner_only(
+    client, approved, planner, viewer
+) -> None:
+    from campaigns import services
+
+    OutreachActivity.objects.filter(pk=approved.pk).update(status=S.DISPATCHING)
+    attempt = services.dispatch_prepare(activity_id=approved.pk)
+    services.dispatch_record_failure(dispatch=attempt.dispatch, error="HTTP 503", final=True)
+    failed = OutreachActivity.objects.get(pk=approved.pk)
+    url = f"/activities/{failed.uuid}/"
+    assert "Planners only." in page_of(client, viewer, url).content.decode()
+    refused = client.post(f"{url}retry/", {"version": failed.version}, follow=True)
+    assert "You may not plan activities here" in refused.content.decode()
+    assert OutreachActivity.objects.get(pk=failed.pk).status == S.FAILED
+    client.force_login(planner)
+    client.post(f"{url}retry/", {"version": failed.version})
+    assert OutreachActivity.objects.get(pk=failed.pk).status == S.APPROVED
