@@ -30,13 +30,14 @@ run: install  ## Run Candor with demo data: web, worker and scheduler (SQLite, n
 	@scripts/run-all.sh
 
 test: install services  ## Run the whole test suite on real PostgreSQL and Redis
-	@scripts/ensure-chromium.sh
+	@scripts/ensure-apt.sh /usr/bin/chromium chromium "The browser tests"
 	$(PY) -m pytest -n 2
 
 services:  ## Make sure PostgreSQL and Redis are up on 127.0.0.1 (start them if stopped)
 	@scripts/ensure-services.sh
 
 bench: install services  ## Benchmarks: each scenario beside its baseline, one line each
+	@scripts/ensure-apt.sh /usr/bin/wrk wrk "Benchmark P3"
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: install  ## ruff check, ruff format --check, and no missing migrations
@@ -45,7 +46,7 @@ lint: install  ## ruff check, ruff format --check, and no missing migrations
 	$(PY) manage.py makemigrations --check --dry-run
 
 screenshots: install  ## Write docs/screenshots/*.png from a demo instance (port 8031)
-	@scripts/ensure-chromium.sh
+	@scripts/ensure-apt.sh /usr/bin/chromium chromium "The browser tests"
 	@rm -rf var/screenshots && mkdir -p var/screenshots
 	CANDOR_VAR_DIR=var/screenshots $(PY) manage.py migrate --noinput -v0
 	CANDOR_VAR_DIR=var/screenshots $(PY) manage.py seed_demo >/dev/null

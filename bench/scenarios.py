@@ -14,10 +14,10 @@ from bench.harness import Result, per_call
 from campaigns import services
 
 
-def p7_approve_transition(size: int) -> Result:
+def p7_approve_transition(scale: float) -> Result:
     """One approve transition with its audit rows ÷ one raw conditional UPDATE."""
     world = w.build("p7")
-    count = max(20, size // 10)
+    count = max(20, int(100 * scale))
     ours_rows = w.in_sign_off(world, count)
     raw_rows = w.in_sign_off(world, count)
     approver = w.fresh(world.approver)
@@ -60,7 +60,7 @@ UI_PAGES = {
 }
 
 
-def p2_ui_queries(size: int) -> list[Result]:
+def p2_ui_queries(scale: float) -> list[Result]:
     """SQL queries per UI page with 500 activities ÷ with 10."""
     world = w.build("p2ui")
     client = Client()
@@ -93,12 +93,12 @@ def p2_ui_queries(size: int) -> list[Result]:
     ]
 
 
-def p1_api_list(size: int) -> Result:
+def p1_api_list(scale: float) -> Result:
     """API list, page of 50, team-scoped with nested summaries ÷ a raw values() view."""
     from accounts.services import token_create
 
     world = w.build("p1")
-    w.bulk_activities(world, max(500, size))
+    w.bulk_activities(world, max(500, int(1000 * scale)))
     _, token = token_create(user=world.reviewer, name="bench")
     client = Client(headers={"Authorization": f"Token {token}"})
     ours_url = "/api/v1/activities/?page_size=50"
@@ -136,7 +136,7 @@ API_LISTS = [
 ]
 
 
-def p2_api_queries(size: int) -> list[Result]:
+def p2_api_queries(scale: float) -> list[Result]:
     """SQL queries per API list page at page_size=200 ÷ page_size=1 (issue: 1000 ÷ 1; the API
     caps pages at 200), on 500 activities."""
     from accounts.services import token_create
