@@ -40,6 +40,8 @@ def token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     # Lock the user's row: two logins at once must not both slip under the limit.
     User.objects.select_for_update().filter(pk=user.pk).first()
     now = timezone.now()
+    # Expired tokens are swept here, not on every request (accounts.api.auth).
+    ApiToken.objects.filter(user=user, expiry__lte=now).delete()
     live = ApiToken.objects.filter(user=user).filter(Q(expiry__gt=now) | Q(expiry__isnull=True))
     limit = settings.CANDOR_API_TOKENS_PER_USER
     if live.count() >= limit:

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import Membership, Role, User
 from accounts.permissions import may, team_ids, team_roles
@@ -34,6 +35,28 @@ def activity_list(*, user: Any) -> QuerySet[OutreachActivity]:
     """Activities of the campaigns the user may see, with what every listing shows."""
     return OutreachActivity.objects.visible_to(user).select_related(
         "campaign", "audience", "segment", "message", "channel", "owner", "current_step"
+    )
+
+
+def _citations_counted(**filters: Any) -> Coalesce:
+    counted = (
+        Citation.objects.filter(message=OuterRef("message_id"), **filters)
+        .order_by()
+        .values("message")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def with_evidence_summary(activities: QuerySet[OutreachActivity]) -> QuerySet[OutreachActivity]:
+    """``evidence_cited``, ``evidence_verified`` and ``evidence_withdrawn``: the message's
+    citations counted by their evidence's status. All of them, including items the viewer may
+    not open (the counts say what the activity depends on, never what an item says)."""
+    return activities.annotate(
+        evidence_cited=_citations_counted(),
+        evidence_verified=_citations_counted(evidence__status=EvidenceItem.Status.VERIFIED),
+        evidence_withdrawn=_citations_counted(evidence__status__in=EvidenceItem.WITHDRAWN),
     )
 
 

@@ -39,6 +39,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from accounts.api.projection import Projection
+from accounts.db import joins_as_written
 from accounts.errors import DomainError, InvalidInput
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -519,11 +521,23 @@ def json_list_contains(queryset: QuerySet, field: str, value: str) -> QuerySet:
 
 class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A resource looked up by its public ``uuid`` as ``{id}``. Any path segment reaches the
-    view, so a malformed id is the view's 404 problem, never the URL resolver's HTML page."""
+    view, so a malformed id is the view's 404 problem, never the URL resolver's HTML page.
+
+    A view with a ``projection`` (``accounts.api.projection``) serves its list pages from
+    ``values()`` rows in the serializer's shape, with the joins planned as written."""
 
     lookup_field = "uuid"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[^/]+"
+    projection: Projection | None = None
+
+    def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        if self.projection is None:
+            return super().list(request, *args, **kwargs)
+        queryset = self.projection.values(self.filter_queryset(self.get_queryset()))
+        with joins_as_written():
+            page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.projection.render(page))
 
 
 # --- Output ----------------------------------------------------------------------------------

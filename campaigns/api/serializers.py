@@ -3,9 +3,10 @@ history, outcomes, evidence packets and report subscriptions."""
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.base import (
@@ -15,7 +16,8 @@ from accounts.api.base import (
     NaiveDateTimeField,
     ScopedRelatedField,
 )
-from accounts.api.serializers import TeamRef, UserRef
+from accounts.api.projection import Computed, Projection
+from accounts.api.serializers import USER_REF_COMPUTED, TeamRef, UserRef
 from accounts.selectors import colleague_list, own_team_list
 from audiences.api.serializers import AudienceRef, ChannelRef, SegmentRef
 from audiences.models import Segment
@@ -115,6 +117,17 @@ class OutcomeOutput(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
 
 
+class EvidenceSummaryOutput(serializers.Serializer):
+    """What backs the activity's message, counted over its citations."""
+
+    cited = serializers.IntegerField(source="evidence_cited", help_text="Evidence items cited.")
+    verified = serializers.IntegerField(source="evidence_verified")
+    withdrawn = serializers.IntegerField(
+        source="evidence_withdrawn",
+        help_text="Disputed or retracted: the activity cannot be submitted while above 0.",
+    )
+
+
 class ActivityOutput(serializers.Serializer):
     id = serializers.UUIDField(source="uuid")
     title = serializers.CharField()
@@ -126,6 +139,7 @@ class ActivityOutput(serializers.Serializer):
     audience = AudienceRef()
     segment = SegmentRef(allow_null=True)
     message = MessageRef()
+    evidence = EvidenceSummaryOutput(source="*")
     channel = ChannelRef()
     scheduled_at = serializers.DateTimeField(help_text="UTC.")
     scheduled_local = serializers.SerializerMethodField(
@@ -139,17 +153,28 @@ class ActivityOutput(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     approved_at = serializers.DateTimeField(allow_null=True)
     approved_content_hash = serializers.CharField()
-    outcome = serializers.SerializerMethodField()
+    outcome = OutcomeOutput(allow_null=True, help_text="Recorded after dispatch.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
     def get_scheduled_local(self, activity: OutreachActivity) -> str:
-        return activity.scheduled_local.replace(tzinfo=None).isoformat()
+        return _wall_clock(activity.scheduled_at, activity.audience.zone)
 
-    @extend_schema_field(OutcomeOutput(allow_null=True))
-    def get_outcome(self, activity: OutreachActivity) -> dict[str, Any] | None:
-        outcome = getattr(activity, "outcome", None)  # none yet: RelatedObjectDoesNotExist
-        return OutcomeOutput(outcome).data if outcome is not None else None
+
+def _wall_clock(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).replace(tzinfo=None).isoformat()
+
+
+ACTIVITY_LIST = Projection(
+    ActivityOutput,
+    computed={
+        **USER_REF_COMPUTED,
+        (ActivityOutput, "scheduled_local"): Computed(
+            ("scheduled_at", "audience__timezone"),
+            lambda r: _wall_clock(r["scheduled_at"], ZoneInfo(r["audience__timezone"])),
+        ),
+    },
+)
 
 
 class ActivityUpdateInput(InputSerializer):

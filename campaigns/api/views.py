@@ -31,6 +31,7 @@ from accounts.api.base import (
 )
 from campaigns import exports, selectors, services
 from campaigns.api.serializers import (
+    ACTIVITY_LIST,
     ActivityCreateInput,
     ActivityOutput,
     ActivityUpdateInput,
@@ -168,15 +169,17 @@ class ActivityViewSet(ReadViewSet):
     names the `version` it was made against: if someone acted first, it is refused (409)."""
 
     serializer_class = ActivityOutput
+    projection = ACTIVITY_LIST
     filterset_class = ActivityFilter
     search_fields = ["title"]
     ordering_fields = ["scheduled_at", "created_at", "updated_at", "title", "status"]
     ordering = ("scheduled_at",)
 
     def get_queryset(self):
-        return selectors.activity_list(user=self.request.user).select_related(
+        activities = selectors.activity_list(user=self.request.user).select_related(
             "submitted_by", "outcome", "outcome__recorded_by"
         )
+        return selectors.with_evidence_summary(activities)
 
     def _load(self, request: Request, serializer: type[VersionInput | ActivityUpdateInput]):
         """The activity (404 first: a foreign one never gets further), the checked input, and

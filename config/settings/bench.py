@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from config.settings.base import database
 from config.settings.test import *  # noqa: F403
 from config.settings.test import env
 
+# Production's connection settings (persistent connections), unlike the test settings.
 DATABASES = {
-    "default": env.db(
-        "CANDOR_BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/candor_bench"
+    "default": database(
+        "CANDOR_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candor_bench"
     ),
 }
 REDIS_URL = env.str("CANDOR_BENCH_REDIS_URL", default="redis://127.0.0.1:6379/9")

@@ -13,9 +13,10 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.settings import api_settings
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APIRequestFactory
 
 from accounts.models import ApiToken, Role
+from accounts.services import token_create
 from tests.accounts.factories import member
 from tests.problems import field_errors, problem
 
@@ -126,11 +127,34 @@ def test_another_users_token_cannot_be_revoked_and_looks_missing(api, planner, r
     assert ApiToken.objects.filter(pk=theirs.pk).exists()
 
 
-def test_an_expired_token_is_refused(planner) -> None:
+def test_an_expired_token_is_refused_and_deleted(planner) -> None:
     created = APIClient().post(LOGIN, {"username": "planner", "password": "pw"}).json()
     client = APIClient(HTTP_AUTHORIZATION=f"Token {created['token']}")
     with time_machine.travel(timezone.now() + dt.timedelta(days=8)):
         assert problem(client.get("/api/v1/me/"), 401)["code"] == "authentication_failed"
+    assert not ApiToken.objects.filter(uuid=created["id"]).exists()
+
+
+def test_a_request_is_authenticated_in_one_query_and_other_tokens_are_left_alone(
+    planner, django_assert_num_queries
+) -> None:
+    from accounts.api.auth import TokenAuthentication
+
+    _, token = token_create(user=planner)
+    stale = ApiToken.objects.create(user=planner, expiry=dt.timedelta(seconds=-1), name="old")
+    request = APIRequestFactory().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}")
+    with django_assert_num_queries(1):  # knox itself reads all the user's tokens as well
+        user, _ = TokenAuthentication().authenticate(request)
+    assert user == planner
+    assert ApiToken.objects.filter(pk=stale[0].pk).exists()
+
+
+def test_issuing_a_token_sweeps_the_users_expired_ones(planner, reviewer) -> None:
+    stale = ApiToken.objects.create(user=planner, expiry=dt.timedelta(seconds=-1), name="old")
+    theirs = ApiToken.objects.create(user=reviewer, expiry=dt.timedelta(seconds=-1), name="old")
+    token_create(user=planner)
+    assert not ApiToken.objects.filter(pk=stale[0].pk).exists()
+    assert ApiToken.objects.filter(pk=theirs[0].pk).exists()
 
 
 @override_settings(CANDOR_API_TOKENS_PER_USER=2)
