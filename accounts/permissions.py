@@ -36,6 +36,11 @@ def team_roles(user: Any) -> dict[int, str]:
     return cached
 
 
+def remember_roles(user: Any, roles: dict[int, str]) -> None:
+    """Give the user object its roles, loaded elsewhere (accounts.backends)."""
+    setattr(user, _CACHE_ATTR, roles)
+
+
 def forget_roles(user: Any) -> None:
     """Drop the cached roles, after memberships change."""
     if hasattr(user, _CACHE_ATTR):

@@ -57,6 +57,7 @@ UI_PAGES = {
     "calendar": lambda world: f"/campaigns/{world.campaign.uuid}/calendar/",
     "coverage": lambda world: "/coverage/",
     "evidence list": lambda world: "/evidence/",
+    "reports": lambda world: "/reports/",
 }
 
 
@@ -133,6 +134,8 @@ API_LISTS = [
     "/api/v1/audiences/",
     "/api/v1/channels/",
     "/api/v1/report-subscriptions/",
+    "/api/v1/auth/tokens/",
+    "/api/v1/teams/",
 ]
 
 

@@ -8,8 +8,20 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from accounts.models import Membership, Role, User
 from accounts.permissions import may, team_ids, team_roles
@@ -58,6 +70,26 @@ def with_evidence_summary(activities: QuerySet[OutreachActivity]) -> QuerySet[Ou
         evidence_verified=_citations_counted(evidence__status=EvidenceItem.Status.VERIFIED),
         evidence_withdrawn=_citations_counted(evidence__status__in=EvidenceItem.WITHDRAWN),
     )
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    slug: str = ""
+
+
+def campaign_labels(*, campaign: Campaign) -> dict[str, list[Label]]:
+    """The names of the campaign's audiences (with their slugs), themes and collaborating
+    teams, each sorted: one query (UNION ALL) where three would read one column each."""
+    parts = [
+        campaign.audiences.values_list(Value("audiences"), "name", "slug"),
+        campaign.themes.values_list(Value("themes"), "title", Value("")),
+        campaign.collaborating_teams.values_list(Value("teams"), "name", Value("")),
+    ]
+    labels: dict[str, list[Label]] = {"audiences": [], "themes": [], "teams": []}
+    for kind, name, slug in parts[0].union(*parts[1:], all=True):
+        labels[kind].append(Label(name, slug))
+    return {kind: sorted(found, key=lambda label: label.name) for kind, found in labels.items()}
 
 
 def activity_history(*, activity: OutreachActivity) -> QuerySet[ActivityEvent]:
@@ -186,16 +218,8 @@ def dashboard(*, user: Any, now: datetime) -> dict[str, Any]:
             {"label": label, "count": counts.get(value, 0), "color": STATUS_COLOURS[value]}
             for value, label in ActivityStatus.choices
         ],
-        "due_soon": visible.filter(
-            status__in=[ActivityStatus.APPROVED, ActivityStatus.DISPATCHING],
-            scheduled_at__lte=now + timedelta(hours=48),
-        ).order_by("scheduled_at")[:50],
+        **_dashboard_panels(visible, now=now, recent=recent),
         "waiting_for_me": waiting_for(user=user)[:50],
-        "recently_dispatched": visible.filter(
-            status__in=[ActivityStatus.DISPATCHED, ActivityStatus.COMPLETED],
-            updated_at__gte=recent,
-        ).order_by("-updated_at")[:20],
-        "failures": visible.filter(status=ActivityStatus.FAILED).order_by("-updated_at")[:20],
         "withdrawn_evidence": EvidenceItem.objects.visible_to(user)
         .filter(status__in=EvidenceItem.WITHDRAWN, status_changed_at__gte=recent)
         .select_related("status_changed_by")
@@ -208,6 +232,46 @@ def dashboard(*, user: Any, now: datetime) -> dict[str, Any]:
         )
         .order_by("-status_changed_at")[:20],
     }
+
+
+# The dashboard's activity panels and how many rows each shows.
+_PANELS = {
+    "due_soon": 50,  # approved or dispatching, due within 48 h, soonest first
+    "recently_dispatched": 20,  # went out in the last 14 days, latest first
+    "failures": 20,  # failed, latest first
+}
+
+
+def _dashboard_panels(
+    visible: QuerySet[OutreachActivity], *, now: datetime, recent: datetime
+) -> dict[str, list[OutreachActivity]]:
+    """The three activity panels of the dashboard in one query: each row is labelled with its
+    panel and ranked within it (a window function), and only the top rows of each are read."""
+    S = ActivityStatus
+    due = Q(status__in=[S.APPROVED, S.DISPATCHING], scheduled_at__lte=now + timedelta(hours=48))
+    went_out = Q(status__in=[S.DISPATCHED, S.COMPLETED], updated_at__gte=recent)
+    failed = Q(status=S.FAILED)
+    panel = Case(
+        When(due, then=Value("due_soon")),
+        When(went_out, then=Value("recently_dispatched")),
+        default=Value("failures"),
+    )
+    rank = Window(
+        RowNumber(),
+        partition_by=[panel],
+        order_by=[Case(When(due, then="scheduled_at")).asc(), F("updated_at").desc(), "pk"],
+    )
+    rows = (
+        visible.filter(due | went_out | failed)
+        .annotate(panel=panel, rank=rank)
+        .filter(rank__lte=max(_PANELS.values()))
+        .order_by("rank")
+    )
+    panels: dict[str, list[OutreachActivity]] = {name: [] for name in _PANELS}
+    for activity in rows:
+        if len(panels[activity.panel]) < _PANELS[activity.panel]:
+            panels[activity.panel].append(activity)
+    return panels
 
 
 @dataclass(frozen=True)

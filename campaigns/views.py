@@ -61,13 +61,7 @@ def campaign_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
         .order_by("scheduled_at", "pk")
     )
     page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "campaign": campaign,
-        "page": page,
-        "audiences": campaign.audiences.order_by("name"),
-        "themes": campaign.themes.order_by("title"),
-        "teams": campaign.collaborating_teams.order_by("name"),
-    }
+    context = {"campaign": campaign, "page": page, **selectors.campaign_labels(campaign=campaign)}
     return render(request, "campaigns/campaign_detail.html", context)
 
 

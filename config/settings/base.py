@@ -118,7 +118,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses logins locked out after repeated failures (django-axes).
     "accounts.backends.LoginAttemptsBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # The model backend; it loads a session's user with their team roles in one query.
+    "accounts.backends.UserAndRolesBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -354,6 +355,8 @@ SECURE_CSP = {
 }
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions read from the cache, written through to the database: no query per page for them.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Audit (django-pghistory): event tables are append-only, enforced by database triggers ----
 PGHISTORY_APPEND_ONLY = True

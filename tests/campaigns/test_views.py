@@ -377,3 +377,53 @@ def test_a_failed_activity_is_retried_from_the_ui_by_a_planner_only(
     client.force_login(planner)
     client.post(f"{url}retry/", {"version": failed.version})
     assert OutreachActivity.objects.get(pk=failed.pk).status == S.APPROVED
+
+
+def test_the_dashboard_panels_keep_their_own_order_and_limits(world, planner) -> None:
+    """The three activity panels come from one ranked query: each keeps its order and its
+    limit however many rows the others have."""
+    from campaigns.selectors import dashboard
+
+    now = timezone.now()
+
+    def make(status, count, **fields):
+        return [
+            ActivityFactory(
+                campaign=world.campaign,
+                owner=planner,
+                status=status,
+                approved_content_hash="0" * 64,
+                **fields,
+            )
+            for _ in range(count)
+        ]
+
+    due = [
+        make(S.APPROVED, 1, scheduled_at=now + dt.timedelta(hours=hours))[0]
+        for hours in (30, 2, 40)
+    ]
+    make(S.APPROVED, 1, scheduled_at=now + dt.timedelta(hours=60))  # not due yet
+    failed = make(S.FAILED, 25)
+    went_out = make(S.DISPATCHED, 2)
+    old = make(S.COMPLETED, 1)
+    OutreachActivity.objects.filter(pk=old[0].pk).update(updated_at=now - dt.timedelta(days=20))
+
+    panels = dashboard(user=planner, now=now)
+
+    assert [a.pk for a in panels["due_soon"]] == [due[1].pk, due[0].pk, due[2].pk]
+    assert len(panels["failures"]) == 20
+    latest = sorted(failed, key=lambda a: a.updated_at, reverse=True)[:20]
+    assert [a.pk for a in panels["failures"]] == [a.pk for a in latest]
+    assert {a.pk for a in panels["recently_dispatched"]} == {a.pk for a in went_out}
+
+
+def test_the_campaign_page_names_its_teams_audiences_and_themes(client, world, planner) -> None:
+    from tests.messaging.factories import ThemeFactory
+
+    partner = CampaignFactory().owner_team
+    world.campaign.collaborating_teams.add(partner)
+    world.campaign.themes.add(ThemeFactory(owner_team=world.team, title="A theme first"))
+    html = page_of(client, planner, f"/campaigns/{world.campaign.uuid}/").content.decode()
+    assert partner.name in html
+    assert f'?audience={world.audience.slug}">{escape(world.audience.name)}</a>' in html
+    assert f"A theme first; {escape(world.theme.title)}" in html
