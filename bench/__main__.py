@@ -41,7 +41,7 @@ def main() -> None:
         "P1": "bench.scenarios:p1_api_list",
         "P2": "bench.scenarios:p2_ui_queries",
         "P2API": "bench.scenarios:p2_api_queries",
-        "P3": "bench.http:p3_requests_per_second",
+        "P3": "bench.load:p3_requests_per_second",
         "P4": "bench.dispatch:p4_dispatch_lag",
         "P4B": "bench.dispatch:p4b_drain_time",
         "P5": "bench.scale:p5_weekly_report",
