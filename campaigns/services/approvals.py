@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.errors import Conflict, InvalidInput, RuleViolation
@@ -18,6 +19,7 @@ from campaigns.models import (
     Campaign,
     OutreachActivity,
 )
+from campaigns.selectors import evidence_summary
 from campaigns.services import _transitions as t
 from messaging.models import EvidenceItem
 
@@ -29,41 +31,67 @@ def _cited(activity: OutreachActivity) -> list[EvidenceItem]:
     return list(EvidenceItem.objects.filter(citations__message_id=activity.message_id))
 
 
-def _evidence_gate(activity: OutreachActivity) -> list[EvidenceItem]:
-    """Submit is refused unless the message cites evidence and none of it is withdrawn.
-    Returns the cited items, for the checks that follow."""
-    cited = _cited(activity)
-    if not cited:
+def _evidence_gate(locked: OutreachActivity, *, all_verified: bool = False) -> None:
+    """Refused unless the message cites evidence and none of it is withdrawn (and, for the
+    evidence review, all of it is verified). Reads the counts ``evidence_summary`` annotated
+    on the locked row; the items themselves only to name them in a refusal."""
+    if not locked.evidence_cited:
         raise RuleViolation(
             "The message cites no evidence; cite at least one source before submitting.",
             field="message",
             code="evidence_missing",
         )
-    withdrawn = [e for e in cited if e.is_withdrawn]
-    if withdrawn:
+    if locked.evidence_withdrawn:
+        withdrawn = [e for e in _cited(locked) if e.is_withdrawn]
         raise RuleViolation(
             "The message cites withdrawn evidence: "
             + "; ".join(f"{e.claim[:60]} ({e.status})" for e in withdrawn),
             field="message",
             code="evidence_withdrawn",
         )
-    return cited
+    if all_verified and locked.evidence_verified < locked.evidence_cited:
+        unverified = [e for e in _cited(locked) if e.status != EvidenceItem.Status.VERIFIED]
+        raise RuleViolation(
+            "Evidence review needs every cited item verified; not yet verified: "
+            + "; ".join(e.claim[:60] for e in unverified),
+            field="message",
+            code="evidence_unverified",
+        )
 
 
-def _four_eyes(activity: OutreachActivity, actor: Any) -> None:
+def _approval_facts(actor: Any) -> dict[str, Any]:
+    """What approving needs besides the row: the evidence counts, whether the actor already
+    approved a step of this round (four eyes), and the policy's next step."""
+    return {
+        **evidence_summary(),
+        "approved_by_actor": Exists(
+            ApprovalDecision.objects.filter(
+                activity=OuterRef("pk"),
+                review_round=OuterRef("review_round"),
+                user=actor,
+                verdict=ApprovalDecision.Verdict.APPROVE,
+            )
+        ),
+        "next_step_id": Subquery(
+            ApprovalStep.objects.filter(
+                policy_id=OuterRef("current_step__policy_id"),
+                order__gt=OuterRef("current_step__order"),
+            )
+            .order_by("order")
+            .values("pk")[:1]
+        ),
+    }
+
+
+def _four_eyes(locked: OutreachActivity, actor: Any) -> None:
     """Nobody approves a step of an activity they drafted or submitted, nor two steps of one
     round: each step is another person's judgement."""
-    if actor.pk in (activity.owner_id, activity.submitted_by_id):
+    if actor.pk in (locked.owner_id, locked.submitted_by_id):
         raise RuleViolation(
             "Four eyes: you drafted or submitted this activity, so someone else must review it.",
             code="four_eyes",
         )
-    if ApprovalDecision.objects.filter(
-        activity=activity,
-        review_round=activity.review_round,
-        user=actor,
-        verdict=ApprovalDecision.Verdict.APPROVE,
-    ).exists():
+    if locked.approved_by_actor:
         raise RuleViolation(
             "Four eyes: you already approved a step of this review; another person must "
             "approve the next one.",
@@ -81,7 +109,7 @@ def _first_step(activity: OutreachActivity) -> ApprovalStep:
 @t.atomic
 def activity_submit(*, activity: OutreachActivity, actor: Any) -> OutreachActivity:
     """Send a draft for review; the evidence gate must pass."""
-    locked = t.lock(activity)
+    locked = t.lock(activity, **evidence_summary())
     require(actor, "campaigns.plan", locked)
     t.check(locked, "submit")
     if locked.campaign.status == Campaign.Status.CLOSED:
@@ -132,27 +160,14 @@ def activity_approve(
 ) -> OutreachActivity:
     """Approve the current step. The evidence review needs every cited item verified; the last
     step freezes the content by storing its hash."""
-    locked = t.lock(activity)
+    locked = t.lock(activity, **_approval_facts(actor))
     t.check(locked, "approve")
     step = locked.current_step
     assert step is not None  # guaranteed by the activity_in_review_has_step constraint
     require(actor, step.permission, locked)
     _four_eyes(locked, actor)
-    cited = _evidence_gate(locked)
-    if step.kind == ApprovalStep.Kind.EVIDENCE_REVIEW:
-        unverified = [e for e in cited if e.status != EvidenceItem.Status.VERIFIED]
-        if unverified:
-            raise RuleViolation(
-                "Evidence review needs every cited item verified; not yet verified: "
-                + "; ".join(e.claim[:60] for e in unverified),
-                field="message",
-                code="evidence_unverified",
-            )
-    next_step = (
-        ApprovalStep.objects.filter(policy_id=step.policy_id, order__gt=step.order)
-        .order_by("order")
-        .first()
-    )
+    _evidence_gate(locked, all_verified=step.kind == ApprovalStep.Kind.EVIDENCE_REVIEW)
+    next_step = ApprovalStep.objects.get(pk=locked.next_step_id) if locked.next_step_id else None
     from_status = locked.status
     with t.audited(actor, "approve"):
         _decide(locked, actor, ApprovalDecision.Verdict.APPROVE, comment)

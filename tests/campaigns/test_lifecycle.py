@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from accounts.errors import Conflict, InvalidInput, InvalidTransition, NotPermitted, RuleViolation
+from accounts.permissions import team_roles
 from campaigns import services
 from campaigns.models import ActivityEvent, ActivityStatus, ApprovalDecision, OutreachActivity
 from campaigns.tasks import notify_activity_event
@@ -200,6 +201,21 @@ def test_one_person_cannot_approve_two_steps(in_review, lead) -> None:
     assert "already approved a step" in error.value.message
 
 
+def test_an_approval_reads_its_rules_with_the_row_lock(
+    in_review, reviewer, approver, django_assert_num_queries
+) -> None:
+    """Four eyes, the evidence counts and the next step come with the locked row: the lock,
+    the decision, the update and the event (plus the next step's row on a middle step)."""
+    savepoint = 2  # the test's transaction turns the service's atomic block into a savepoint
+    for actor in (reviewer, approver):
+        team_roles(actor)  # as a request's user has them (accounts.backends)
+    with django_assert_num_queries(5 + savepoint):
+        step_two = services.activity_approve(activity=in_review, actor=reviewer)
+    with django_assert_num_queries(4 + savepoint):
+        done = services.activity_approve(activity=step_two, actor=approver)
+    assert done.status == ActivityStatus.APPROVED
+
+
 def test_each_step_needs_its_role(in_review, approver, viewer, outsider_reviewer) -> None:
     for actor in (approver, viewer, outsider_reviewer):
         with pytest.raises(NotPermitted):
@@ -224,6 +240,8 @@ def test_evidence_review_is_refused_until_every_cited_item_is_verified(
     with pytest.raises(RuleViolation) as error:
         services.activity_approve(activity=submitted, actor=reviewer)
     assert error.value.code == "evidence_unverified"
+    assert unverified.claim[:60] in error.value.message
+    assert world.evidence.claim[:60] not in error.value.message  # verified: not named
     messaging.evidence_verify(evidence=unverified, actor=reviewer)
     passed = services.activity_approve(activity=submitted, actor=reviewer)
     assert passed.current_step.name == "Sign-off"
