@@ -31,6 +31,9 @@ def main() -> None:
     )
     recreate_database(url)
     django.setup()
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # the bench's own Redis database
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

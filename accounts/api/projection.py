@@ -36,6 +36,28 @@ class Computed:
 Row = Mapping[str, Any]
 _Getter = Callable[[Row], Any]
 
+# Fields whose to_representation gives back a value of this type unchanged (str for text and
+# choices, int for integers, bool): such values skip the call. Exact field types only: a
+# subclass may convert differently.
+_KEEPS = {
+    serializers.CharField: str,
+    serializers.ChoiceField: str,
+    serializers.IntegerField: int,
+    serializers.BooleanField: bool,
+}
+
+
+def _converter(field: serializers.Field) -> Callable[[Any], Any]:
+    """How a column's value becomes the field's output."""
+    kept = _KEEPS.get(type(field))
+    convert = field.to_representation
+    if kept is None:
+        return convert
+    if isinstance(field, serializers.ChoiceField):
+        choices = field.choice_strings_to_values
+        return lambda value: value if type(value) is kept and value in choices else convert(value)
+    return lambda value: value if type(value) is kept else convert(value)
+
 
 class Projection:
     """``serializer_class``'s output built from ``values()`` rows. ``computed`` maps
@@ -91,7 +113,7 @@ class Projection:
             inner = f"{prefix}{source}__" if source else prefix
             return self._nested(field, inner, prefix + source)
         column = self._column(prefix + source)
-        convert = field.to_representation
+        convert = _converter(field)
 
         def get(row: Row) -> Any:
             value = row[column]
