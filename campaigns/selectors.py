@@ -87,10 +87,11 @@ class Label:
 def campaign_labels(*, campaign: Campaign) -> dict[str, list[Label]]:
     """The names of the campaign's audiences (with their slugs), themes and collaborating
     teams, each sorted: one query (UNION ALL) where three would read one column each."""
+    # .order_by(): no default ordering inside the UNION (SQLite refuses it); sorted below.
     parts = [
-        campaign.audiences.values_list(Value("audiences"), "name", "slug"),
-        campaign.themes.values_list(Value("themes"), "title", Value("")),
-        campaign.collaborating_teams.values_list(Value("teams"), "name", Value("")),
+        campaign.audiences.order_by().values_list(Value("audiences"), "name", "slug"),
+        campaign.themes.order_by().values_list(Value("themes"), "title", Value("")),
+        campaign.collaborating_teams.order_by().values_list(Value("teams"), "name", Value("")),
     ]
     labels: dict[str, list[Label]] = {"audiences": [], "themes": [], "teams": []}
     for kind, name, slug in parts[0].union(*parts[1:], all=True):
