@@ -143,12 +143,12 @@ API_LISTS = [
 
 
 def p2_api_queries(scale: float) -> list[Result]:
-    """SQL queries per API list page at page_size=200 ÷ page_size=1 (issue: 1000 ÷ 1; the API
-    caps pages at 200), on 500 activities."""
+    """SQL queries per API list page at page_size=200 ÷ page_size=1 (the API caps pages at
+    200), on 1000 activities; and page 1000 ÷ page 1 of the activities."""
     from accounts.services import token_create
 
     world = w.build("p2api")
-    w.bulk_activities(world, 500)
+    w.bulk_activities(world, 1000)
     _, token = token_create(user=world.reviewer, name="bench")
     client = Client(headers={"Authorization": f"Token {token}"})
     results = []
@@ -170,4 +170,26 @@ def p2_api_queries(scale: float) -> list[Result]:
                 "",
             )
         )
+    results.append(_deep_page(client))
     return results
+
+
+def _deep_page(client: Client) -> Result:
+    """The issue's literal reading: page 1000 ÷ page 1, following the cursor (page size 1)."""
+    url = "/api/v1/activities/?page_size=1"
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).json()
+    first = len(queries.captured_queries)
+    for _ in range(998):
+        page = client.get(page["next"]).json()
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(page["next"]).json()
+    assert len(page["results"]) == 1
+    return Result(
+        "P2 API /api/v1/activities/: queries at page 1000 ÷ page 1 (cursor, page size 1)",
+        len(queries.captured_queries),
+        first,
+        "queries",
+        "= 1.0, ≤ 6",
+        "",
+    )
