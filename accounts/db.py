@@ -26,9 +26,30 @@ def joins_as_written() -> Iterator[None]:
         return
     nested = connection.in_atomic_block
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL join_collapse_limit = 1")
+        _set_join_collapse_limit("1")
         yield
         if nested:  # the enclosing transaction goes on: give it its setting back
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL join_collapse_limit TO DEFAULT")
+            _set_join_collapse_limit("DEFAULT")
+
+
+@contextmanager
+def joins_as_written_in_transaction() -> Iterator[None]:
+    """The same inside a transaction the caller already holds (a transition's, whose lock
+    query joins six references and computes the facts its rules check: 1.4 ms of planning
+    freely, 0.6 ms as written, benchmark P7). The setting is left for the rest of a
+    transaction that is the caller's alone, whose other statements are single-table writes,
+    so it costs no statement to undo; inside someone else's transaction (a savepoint), it is
+    set back on the way out."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    assert connection.in_atomic_block, "joins_as_written_in_transaction needs a transaction"
+    _set_join_collapse_limit("1")
+    yield
+    if connection.savepoint_ids:
+        _set_join_collapse_limit("DEFAULT")
+
+
+def _set_join_collapse_limit(value: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL join_collapse_limit TO {value}")

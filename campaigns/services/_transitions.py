@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.audit import audit_context
+from accounts.db import joins_as_written_in_transaction
 from accounts.errors import Conflict, InvalidTransition
 from campaigns.models import ActivityEvent, ActivityStatus, OutreachActivity
 
@@ -61,12 +62,13 @@ def lock(activity: OutreachActivity, **facts: Any) -> OutreachActivity:
     ``facts`` are annotations a rule needs (counts, existence checks), read in the same query
     as the row and its references rather than one query each."""
     # Lock only the activity's row (OF self) but read what every rule needs in the same query.
-    locked = (
-        OutreachActivity.objects.select_for_update(of=("self",))
-        .select_related("campaign", "current_step", "message", "audience", "segment", "channel")
-        .annotate(**facts)
-        .get(pk=activity.pk)
-    )
+    with joins_as_written_in_transaction():
+        locked = (
+            OutreachActivity.objects.select_for_update(of=("self",))
+            .select_related("campaign", "current_step", "message", "audience", "segment", "channel")
+            .annotate(**facts)
+            .get(pk=activity.pk)
+        )
     if locked.version != activity.version:
         raise Conflict(
             f"Someone else changed this activity first (it is now {locked.get_status_display()}"
