@@ -45,6 +45,7 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.permissions import may
@@ -332,6 +333,19 @@ class _Frame:
             )
         )
 
+    def dispatched_in(self, start: datetime, end: datetime) -> QuerySet[OutreachActivity]:
+        """``with_dispatch`` narrowed to activities first dispatched in ``[start, end)``.
+
+        Only an activity with a "dispatched" event in the window can have its first one there,
+        so the candidates come from the window's events (the index on ``at``) and the
+        per-activity first-event lookup runs for them alone, not for every activity of the
+        scope (1M activities: seconds per query otherwise)."""
+        window = ActivityEvent.objects.filter(kind=Kind.DISPATCHED, at__gte=start, at__lt=end)
+        return self.with_dispatch.filter(
+            self.between("dispatched_at", start, end),
+            pk__in=window.values("activity_id"),
+        )
+
     def between(self, name: str, start: datetime, end: datetime) -> Q:
         return Q(**{f"{name}__gte": start, f"{name}__lt": end})
 
@@ -346,8 +360,9 @@ class _Frame:
         return moment.astimezone(self.zone).isoformat(timespec="minutes") if moment else ""
 
 
-def _activity_url(pk: int) -> str:
-    return f"{settings.CANDOR_BASE_URL}{OutreachActivity(pk=pk).get_absolute_url()}"
+def _activity_url(activity_uuid: uuid_module.UUID) -> str:
+    # By the public id: a bare ``OutreachActivity(pk=…)`` would carry a fresh random uuid.
+    return f"{settings.CANDOR_BASE_URL}{reverse('activity_detail', kwargs={'uuid': activity_uuid})}"
 
 
 def _campaign_url(campaign_uuid: uuid_module.UUID) -> str:
@@ -370,7 +385,7 @@ def _dispatched(f: _Frame) -> tuple[list[DispatchedRow], Outcomes]:
             reach=row["reach"],
             engagement=row["engagement"],
         )
-        for row in f.with_dispatch.filter(f.dispatched_now)
+        for row in f.dispatched_in(f.start, f.end)
         .values("audience__name", "channel__name", "channel__kind")
         .annotate(
             n=Count("pk"),
@@ -380,7 +395,7 @@ def _dispatched(f: _Frame) -> tuple[list[DispatchedRow], Outcomes]:
         .order_by("audience__name", "channel__name")
     ]
     now, before = f.dispatched_now, f.between("dispatched_at", f.previous_start, f.start)
-    figures = f.with_dispatch.aggregate(
+    figures = f.dispatched_in(f.previous_start, f.end).aggregate(
         dispatched=Count("pk", filter=now),
         with_outcome=Count("outcome", filter=now),
         reach=Coalesce(Sum("outcome__reach", filter=now), 0),
@@ -404,7 +419,7 @@ def _due_next(f: _Frame) -> tuple[dict[str, int], list[ActivityLine]]:
     lines = [
         ActivityLine(
             title=a.title,
-            url=_activity_url(a.pk),
+            url=_activity_url(a.uuid),
             campaign=a.campaign.name,
             audience=a.audience.name,
             status=a.get_status_display(),
@@ -433,7 +448,7 @@ def _waiting(f: _Frame) -> tuple[int, int | None, list[ActivityLine]]:
     lines = [
         ActivityLine(
             title=a.title,
-            url=_activity_url(a.pk),
+            url=_activity_url(a.uuid),
             campaign=a.campaign.name,
             audience=a.audience.name,
             status=a.get_status_display(),
@@ -465,7 +480,7 @@ def _failures(f: _Frame) -> tuple[int, list[ActivityLine]]:
     lines = [
         ActivityLine(
             title=a.title,
-            url=_activity_url(a.pk),
+            url=_activity_url(a.uuid),
             campaign=a.campaign.name,
             audience=a.audience.name,
             status=a.get_status_display(),
@@ -483,9 +498,10 @@ def _evidence(f: _Frame) -> tuple[dict[str, int], list[EvidenceLine]]:
     """Evidence verified, disputed or retracted in the period: items the scope's activities
     cite (and, for a team, the team's own) that every recipient may see."""
     Status = EvidenceItem.Status
-    relevant = Q(
-        pk__in=Citation.objects.filter(message__activities__in=f.activities).values("evidence_id")
-    )
+    # Per citation, does some activity of the scope use its message (an index probe), rather
+    # than joining every activity of the scope to the citations.
+    used = Exists(f.activities.filter(message_id=OuterRef("message_id")))
+    relevant = Q(pk__in=Citation.objects.filter(used).values("evidence_id"))
     if f.subscription.team_id:
         relevant |= Q(owner_team_id=f.subscription.team_id)
     changed = (
@@ -524,7 +540,7 @@ def _recalls(f: _Frame) -> tuple[int, list[RecallLine]]:
     rows = list(
         recalled.annotate(evidence_id=KT("changes__evidence__id"))
         .values(
-            "activity_id",
+            "activity__uuid",
             "activity__title",
             "activity__campaign__name",
             "at",
@@ -537,7 +553,7 @@ def _recalls(f: _Frame) -> tuple[int, list[RecallLine]]:
     lines = [
         RecallLine(
             activity=r["activity__title"],
-            url=_activity_url(r["activity_id"]),
+            url=_activity_url(r["activity__uuid"]),
             campaign=r["activity__campaign__name"],
             at=r["at"].astimezone(f.zone),
             evidence=(
@@ -605,8 +621,11 @@ def _activity_rows(f: _Frame) -> list[tuple[Any, ...]]:
     """The period's activities (scheduled or dispatched in it), one CSV row each, in one
     query. A theme not every recipient may see is shown as "(restricted)"."""
     themes = _visible_library(Theme, f.viewers)
+    # Scheduled in the period or dispatched in it, as one set of ids (a UNION, each half by its
+    # own index): an OR of the two would read every activity of the scope.
+    scheduled = f.activities.filter(f.between("scheduled_at", f.start, f.end)).values("pk")
     rows = (
-        f.with_dispatch.filter(f.between("scheduled_at", f.start, f.end) | f.dispatched_now)
+        f.with_dispatch.filter(pk__in=scheduled.union(f.dispatched_in(f.start, f.end).values("pk")))
         .annotate(
             theme_title=Case(
                 When(message__theme__in=themes, then=F("message__theme__title")),
@@ -615,7 +634,6 @@ def _activity_rows(f: _Frame) -> list[tuple[Any, ...]]:
             )
         )
         .values_list(
-            "pk",
             "uuid",
             "campaign__name",
             "title",
@@ -647,10 +665,9 @@ def _activity_rows(f: _Frame) -> list[tuple[Any, ...]]:
             f.iso(dispatched_at),
             "" if reach is None else reach,
             "" if engagement is None else engagement,
-            _activity_url(pk),
+            _activity_url(uuid),
         )
         for (
-            pk,
             uuid,
             campaign,
             title,

@@ -95,6 +95,22 @@ def test_the_link_points_at_the_campaign_in_the_staff_ui(scene: Scene, lead: Any
     assert all(row[13].startswith("https://candor.example.org/") for row in report.activity_rows)
 
 
+def test_every_activity_link_opens_that_activity(scene: Scene, lead: Any, settings) -> None:
+    # A link built from a bare ``OutreachActivity(pk=…)`` carried a fresh random uuid: every
+    # link of every report led nowhere.
+    settings.CANDOR_BASE_URL = "https://candor.example.org"
+    report = build(subscribe(owner=lead, campaign=scene.campaign))
+    activities = {str(a.uuid): a for a in OutreachActivity.objects.all()}
+    assert report.activity_rows
+    for row in report.activity_rows:
+        expected = f"https://candor.example.org{activities[row[0]].get_absolute_url()}"
+        assert row[13] == expected
+    linked = [*report.due_next, *report.waiting, *report.failed, *report.recalls]
+    assert linked
+    known = {f"https://candor.example.org{a.get_absolute_url()}" for a in activities.values()}
+    assert {line.url for line in linked} <= known
+
+
 def queries_to_build(subscription: Any) -> int:
     with CaptureQueriesContext(connection) as queries:
         build(subscription)
