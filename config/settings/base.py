@@ -90,8 +90,12 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'candor.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# PostgreSQL's JIT compiles a query whose estimated cost is high; Candor's report queries over
+# a large team (1M activities) are costed high yet run in well under a second, and compiling
+# them took longer than running them: seconds per report (docs/benchmarks.md, P5).
+POSTGRES_OPTIONS = {"options": "-c jit=off"}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRES_OPTIONS)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

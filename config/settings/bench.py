@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from config.settings.base import POSTGRES_OPTIONS
 from config.settings.test import *  # noqa: F403
 from config.settings.test import env
 
@@ -10,6 +11,7 @@ DATABASES = {
         "CANDOR_BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/candor_bench"
     ),
 }
+DATABASES["default"]["OPTIONS"] = {**POSTGRES_OPTIONS}  # as in production
 REDIS_URL = env.str("CANDOR_BENCH_REDIS_URL", default="redis://127.0.0.1:6379/9")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
