@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid as uuid_module
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -368,6 +368,14 @@ def _activity_url(activity_uuid: uuid_module.UUID) -> str:
     return f"{settings.CANDOR_BASE_URL}{reverse('activity_detail', kwargs={'uuid': activity_uuid})}"
 
 
+def _activity_url_maker() -> Callable[[uuid_module.UUID], str]:
+    """``_activity_url`` for many rows: ``reverse()`` once, not once per row (10k CSV rows:
+    about a third of a second of URL resolving)."""
+    placeholder = uuid_module.UUID(int=0)
+    head, tail = _activity_url(placeholder).split(str(placeholder))
+    return lambda activity_uuid: f"{head}{activity_uuid}{tail}"
+
+
 def _campaign_url(campaign_uuid: uuid_module.UUID) -> str:
     # The staff UI's campaign page (being built); e-mails link to it by the public id.
     return f"{settings.CANDOR_BASE_URL}/campaigns/{campaign_uuid}/"
@@ -697,6 +705,7 @@ def _activity_rows(f: _Frame) -> list[tuple[Any, ...]]:
     period's first dispatches (by the events' time index); an OR of the two made PostgreSQL
     read every activity of the scope."""
     themes = _visible_library(Theme, f.viewers)
+    url = _activity_url_maker()
     scheduled = f.with_dispatch.filter(f.between("scheduled_at", f.start, f.end))
     dispatched = f.first_dispatches(f.start, f.end)
     rows = (
@@ -719,7 +728,7 @@ def _activity_rows(f: _Frame) -> list[tuple[Any, ...]]:
             f.iso(dispatched_at),
             "" if reach is None else reach,
             "" if engagement is None else engagement,
-            _activity_url(uuid),
+            url(uuid),
         )
         for (
             _pk,
