@@ -550,24 +550,35 @@ def _evidence(f: _Frame) -> tuple[dict[str, int], list[EvidenceLine]]:
             status__in=[Status.VERIFIED, Status.DISPUTED, Status.RETRACTED],
         )
     )
-    counts = changed.aggregate(
-        verified=Count("pk", filter=Q(status=Status.VERIFIED)),
-        disputed=Count("pk", filter=Q(status=Status.DISPUTED)),
-        retracted=Count("pk", filter=Q(status=Status.RETRACTED)),
+    # A week's status changes are few (the library's pace, not the activities'): one query
+    # reads them (without the stored snapshots) for both the counts and the list.
+    rows = changed.order_by("-status_changed_at", "pk").values_list(
+        "claim",
+        "source_reliability",
+        "information_credibility",
+        "publisher",
+        "status",
+        "status_changed_at",
+        "status_reason",
+        "source_url",
     )
-    lines = [
-        EvidenceLine(
-            claim=e.claim,
-            admiralty_code=e.admiralty_code,
-            publisher=e.publisher,
-            status=e.get_status_display(),
-            changed_at=e.status_changed_at.astimezone(f.zone),
-            reason=e.status_reason,
-            source_url=e.source_url,
-        )
-        for e in changed.order_by("-status_changed_at", "pk")[: f.limit]
-    ]
-    return counts, lines
+    counts = dict.fromkeys([Status.VERIFIED, Status.DISPUTED, Status.RETRACTED], 0)
+    lines = []
+    for claim, reliability, credibility, publisher, status, at, reason, url in rows:
+        counts[status] += 1
+        if len(lines) < f.limit:
+            lines.append(
+                EvidenceLine(
+                    claim=claim,
+                    admiralty_code=f"{reliability}{credibility}",
+                    publisher=publisher,
+                    status=Status(status).label,
+                    changed_at=at.astimezone(f.zone),
+                    reason=reason,
+                    source_url=url,
+                )
+            )
+    return {str(status): n for status, n in counts.items()}, lines
 
 
 def _recalls(f: _Frame) -> tuple[int, list[RecallLine]]:
