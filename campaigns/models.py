@@ -223,6 +223,8 @@ class OutreachActivity(models.Model):
                 name="activity_due_idx",
             ),
             models.Index(fields=["campaign", "status"], name="activity_campaign_status_idx"),
+            # A scope's activities in a time window: report sections, calendar, coverage.
+            models.Index(fields=["campaign", "scheduled_at"], name="activity_campaign_time_idx"),
         ]
         constraints = [
             models.CheckConstraint(

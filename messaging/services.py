@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_context
@@ -409,6 +410,7 @@ IMPORT_COLUMNS = (
 _REQUIRED_COLUMNS = {"claim", "source_url", "publisher", "language", "source_reliability"}
 _REQUIRED_COLUMNS |= {"information_credibility"}
 IMPORT_MAX_ROWS = 1000
+_IMPORT_FIELDS = {name: EvidenceItem._meta.get_field(name) for name in IMPORT_COLUMNS}
 
 
 def _import_row(row: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -435,12 +437,8 @@ def _import_row(row: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str
     return values, errors
 
 
-@transaction.atomic
-def evidence_import(*, actor: Any, owner_team: Team, content: str) -> list[EvidenceItem]:
-    """Import evidence items from CSV text (a header row naming ``IMPORT_COLUMNS``): all rows or
-    none. Every problem is reported with its row (as numbered in a spreadsheet, the header
-    being row 1) and column, e.g. ``rows.3.source_url``."""
-    _require_team_role(actor, owner_team)
+def _parse_import(content: str) -> list[dict[str, str]]:
+    """The CSV's rows as dicts, after checking the file and its header."""
     if "\x00" in content:
         # PostgreSQL text cannot hold NUL; a file that has them is not CSV text anyway.
         raise InvalidInput({"file": ["Not a readable CSV file: it contains NUL bytes."]})
@@ -461,27 +459,90 @@ def evidence_import(*, actor: Any, owner_team: Team, content: str) -> list[Evide
         raise InvalidInput({"file": problems})
     if not rows:
         raise InvalidInput({"file": ["The file has a header but no rows."]})
-    if len(rows) > IMPORT_MAX_ROWS:
-        raise InvalidInput({"file": [f"Import at most {IMPORT_MAX_ROWS} rows at a time."]})
+    return rows
+
+
+def _field_problems(values: dict[str, Any]) -> dict[str, list[str]]:
+    """What ``full_clean`` would say about an imported row, field by field, without its
+    per-row queries: the owner team is checked once for the whole file, and a fresh uuid4
+    needs no uniqueness query. Same fields, same validators, same messages."""
+    problems: dict[str, list[str]] = {}
+    for name, value in values.items():
+        field = _IMPORT_FIELDS[name]
+        if field.blank and value in field.empty_values:
+            continue  # as ``Model.clean_fields`` skips it
+        try:
+            values[name] = field.clean(value, None)
+        except ValidationError as error:
+            problems[name] = [str(m) for m in error.messages]
+    return problems
+
+
+def _insert_evidence(items: list[EvidenceItem]) -> None:
+    """Insert new evidence items in bulk (the audit triggers fire per row as for any insert).
+
+    On PostgreSQL: ids from the table's own sequence, then one ``COPY`` (about ten times
+    faster than INSERTs for 100k rows). Elsewhere (SQLite, no triggers): ``bulk_create``."""
+    if connection.vendor != "postgresql":
+        EvidenceItem.objects.bulk_create(items, batch_size=500)
+        return
+    table = EvidenceItem._meta.db_table
+    fields = EvidenceItem._meta.concrete_fields
+    with connection.cursor() as cursor:
+        # Through Django's cursor, and not a bare SELECT (which pghistory's execute wrapper
+        # skips): the wrapper sets the audit context for the rest of the transaction, where
+        # the COPY's triggers read it.
+        cursor.execute(
+            "WITH ids AS (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id "
+            "FROM generate_series(1, %s)) SELECT id FROM ids",
+            [table, len(items)],
+        )
+        for item, (pk,) in zip(items, cursor.fetchall(), strict=True):
+            item.pk = pk
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for item in items:
+                copy.write_row([getattr(item, f.attname) for f in fields])
+    for item in items:
+        item._state.adding = False
+
+
+@transaction.atomic
+def evidence_import(
+    *, actor: Any, owner_team: Team, content: str, max_rows: int | None = IMPORT_MAX_ROWS
+) -> list[EvidenceItem]:
+    """Import evidence items from CSV text (a header row naming ``IMPORT_COLUMNS``): all rows or
+    none. Every problem is reported with its row (as numbered in a spreadsheet, the header
+    being row 1) and column, e.g. ``rows.3.source_url``.
+
+    ``max_rows`` bounds what one web request (API or UI, whose preview lists every row) may
+    import; ``manage.py import_evidence`` passes ``None`` for large files. Every row is checked
+    first, as ``evidence_create`` would check it; only a file without problems is inserted, in
+    bulk."""
+    _require_team_role(actor, owner_team)
+    rows = _parse_import(content)
+    if max_rows is not None and len(rows) > max_rows:
+        raise InvalidInput({"file": [f"Import at most {max_rows} rows at a time."]})
     errors: dict[str, list[str]] = {}
-    created: list[EvidenceItem] = []
+    items: list[EvidenceItem] = []
     for number, row in enumerate(rows, start=2):
         if None in row:  # more cells than columns
             errors[f"rows.{number}"] = ["The row has more cells than the header."]
             continue
         values, problems = _import_row(row)
-        if not problems:
-            try:
-                # A savepoint per row: a refused row must not poison the rows after it.
-                with transaction.atomic():
-                    created.append(evidence_create(actor=actor, owner_team=owner_team, **values))
-            except InvalidInput as error:
-                problems = error.errors
+        problems = problems or _field_problems(values)
         for field, messages in problems.items():
             errors[f"rows.{number}.{field}"] = messages
+        if not errors:
+            items.append(EvidenceItem(owner_team=owner_team, **values))
     if errors:
-        raise InvalidInput(errors)  # rolls back every row created above
-    return created
+        raise InvalidInput(errors)
+    now = timezone.now()
+    for item in items:
+        item.created_at = item.updated_at = now
+    with audit_context(actor=actor.pk, action="evidence_import"):
+        _insert_evidence(items)
+    return items
 
 
 class _PreviewOnly(Exception):

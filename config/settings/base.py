@@ -94,7 +94,10 @@ def database(url_var: str, default: str) -> dict[str, Any]:
     db = env.db(url_var, default=default)
     db["ATOMIC_REQUESTS"] = False
     if db["ENGINE"] == "django.db.backends.postgresql":
-        db.setdefault("OPTIONS", {})
+        # PostgreSQL's JIT compiles a query whose estimated cost is high; Candor's report
+        # queries over a large team (1M activities) are costed high yet run in well under a
+        # second, and compiling them took longer than running them (docs/benchmarks.md, P5).
+        db.setdefault("OPTIONS", {}).update({"options": "-c jit=off"})
         # Persistent connections: a new one per request costs a connect plus a cold catalog
         # cache, which made planning a 12-table list query ~5x slower (benchmark P1).
         db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

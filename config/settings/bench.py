@@ -6,7 +6,7 @@ from config.settings.base import database
 from config.settings.test import *  # noqa: F403
 from config.settings.test import env
 
-# Production's connection settings (persistent connections), unlike the test settings.
+# Production's connection settings (persistent connections, no JIT), unlike the test settings.
 DATABASES = {
     "default": database(
         "CANDOR_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candor_bench"

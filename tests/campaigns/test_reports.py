@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, Team
 from campaigns import services
-from campaigns.models import OutreachActivity
+from campaigns.models import ActivityEvent, OutreachActivity
 from campaigns.services.report_figures import report_owner_may_see
 from campaigns.services.reporting import report_build, report_recipients
 from messaging import services as messaging
 from tests.accounts.factories import TeamFactory, member
-from tests.campaigns.report_data import EXPECTED, WEEK, Scene, subscribe
+from tests.campaigns.report_data import EXPECTED, WEEK, Scene, event, subscribe
 from tests.messaging.factories import CitationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,44 @@ def test_the_link_points_at_the_campaign_in_the_staff_ui(scene: Scene, lead: Any
     report = build(subscribe(owner=lead, campaign=scene.campaign))
     assert report.scope_url == f"https://candor.example.org/campaigns/{scene.campaign.uuid}/"
     assert all(row[13].startswith("https://candor.example.org/") for row in report.activity_rows)
+
+
+def test_every_activity_link_opens_that_activity(scene: Scene, lead: Any, settings) -> None:
+    # A link built from a bare ``OutreachActivity(pk=…)`` carried a fresh random uuid: every
+    # link of every report led nowhere.
+    settings.CANDOR_BASE_URL = "https://candor.example.org"
+    report = build(subscribe(owner=lead, campaign=scene.campaign))
+    activities = {str(a.uuid): a for a in OutreachActivity.objects.all()}
+    assert report.activity_rows
+    for row in report.activity_rows:
+        expected = f"https://candor.example.org{activities[row[0]].get_absolute_url()}"
+        assert row[13] == expected
+    linked = [*report.due_next, *report.waiting, *report.failed, *report.recalls]
+    assert linked
+    known = {f"https://candor.example.org{a.get_absolute_url()}" for a in activities.values()}
+    assert {line.url for line in linked} <= known
+
+
+def test_an_activity_counts_in_the_period_of_its_first_dispatch_only(
+    scene: Scene, lead: Any
+) -> None:
+    # The figures start from the window's "dispatched" events (for speed over 1M activities);
+    # a later event of an activity dispatched before (a re-send) must not count it again.
+    day = dt.timedelta(days=1)
+    before = OutreachActivity.objects.get(events__at=WEEK.start - 2 * day)
+    long_ago = OutreachActivity.objects.get(events__at=WEEK.start - 10 * day)
+    event(before, ActivityEvent.Kind.DISPATCHED, WEEK.start + day)
+    event(long_ago, ActivityEvent.Kind.DISPATCHED, WEEK.start - day)
+    report = build(subscribe(owner=lead, campaign=scene.campaign))
+    o = report.outcomes
+    assert (o.dispatched, o.reach, o.previous_dispatched, o.previous_reach) == (
+        EXPECTED["dispatched"],
+        EXPECTED["reach"],
+        EXPECTED["previous_dispatched"],
+        EXPECTED["previous_reach"],
+    )
+    assert sum(row.count for row in report.dispatched) == EXPECTED["dispatched"]
+    assert len(report.activity_rows) == EXPECTED["csv_rows"]
 
 
 def queries_to_build(subscription: Any) -> int:

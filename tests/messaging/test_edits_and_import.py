@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 
 from accounts.errors import InvalidInput, InvalidTransition, NotPermitted
 from accounts.models import Marking
@@ -140,3 +143,69 @@ def test_a_csv_import_checks_the_columns_and_the_file(team, planner, outsider) -
     assert error.value.errors == {"rows.2": ["The row has more cells than the header."]}
     with pytest.raises(NotPermitted):
         services.evidence_import(actor=outsider, owner_team=team, content=HEADER + "\n")
+
+
+def _rows(count: int, *, bad_at: int | None = None) -> str:
+    """A CSV of ``count`` good rows; row ``bad_at`` (numbered as in a spreadsheet) has no URL."""
+    lines = [HEADER]
+    for number in range(2, count + 2):
+        url = "not a url" if number == bad_at else f"https://www.example.org/{number}"
+        lines.append(f"Claim {number},{url},Example,2026-03-01,en,B,2")
+    return "\n".join(lines)
+
+
+def test_a_web_import_stops_at_the_row_limit(team, planner) -> None:
+    with pytest.raises(InvalidInput) as error:
+        services.evidence_import(
+            actor=planner, owner_team=team, content=_rows(services.IMPORT_MAX_ROWS + 1)
+        )
+    assert error.value.errors == {
+        "file": [f"Import at most {services.IMPORT_MAX_ROWS} rows at a time."]
+    }
+
+
+def test_a_large_import_is_inserted_in_bulk_with_its_audit_rows(
+    team, planner, django_assert_max_num_queries
+) -> None:
+    count = services.IMPORT_MAX_ROWS + 500
+    # A fixed number of statements, whatever the row count (it was several per row).
+    with django_assert_max_num_queries(12):
+        items = services.evidence_import(
+            actor=planner, owner_team=team, content=_rows(count), max_rows=None
+        )
+    stored = dict(EvidenceItem.objects.values_list("pk", "claim"))
+    assert {i.pk: i.claim for i in items} == stored
+    assert len(stored) == count
+    assert items[0].uuid != items[1].uuid
+    events = EvidenceItem.audit_trail.rel.related_model.objects.filter(pgh_label="insert")
+    assert events.count() == count
+    context = events.select_related("pgh_context").first().pgh_context
+    assert context.metadata["actor"] == planner.pk
+    assert context.metadata["action"] == "evidence_import"
+
+
+def test_a_large_import_with_one_bad_row_imports_nothing(team, planner) -> None:
+    count = services.IMPORT_MAX_ROWS + 500
+    with pytest.raises(InvalidInput) as error:
+        services.evidence_import(
+            actor=planner, owner_team=team, content=_rows(count, bad_at=count), max_rows=None
+        )
+    assert error.value.errors == {f"rows.{count}.source_url": ["Enter a valid URL."]}
+    assert not EvidenceItem.objects.exists()
+
+
+def test_the_import_command_imports_a_file_or_lists_its_problems(team, planner, tmp_path) -> None:
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(_rows(1200), encoding="utf-8")
+    bad.write_text(_rows(3, bad_at=3), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    options = {"team": team.slug, "actor": planner.username, "stdout": out, "stderr": err}
+    with pytest.raises(CommandError, match="Nothing imported"):
+        call_command("import_evidence", str(bad), **options)
+    assert "rows.3.source_url: Enter a valid URL." in err.getvalue()
+    assert not EvidenceItem.objects.exists()
+    call_command("import_evidence", str(good), **options)
+    assert "Imported 1200 evidence items" in out.getvalue()
+    assert EvidenceItem.objects.filter(owner_team=team).count() == 1200
+    with pytest.raises(CommandError, match="No such team"):
+        call_command("import_evidence", str(good), team="nope", actor=planner.username)
