@@ -1,0 +1,264 @@
+"""P4 and P4b of issue #7: dispatch with the real stack against what the broker alone costs.
+
+Both run a real ``celery worker`` and ``celery beat`` as processes on the bench database and
+broker (the product's dispatch settings: tick, batch, lease, concurrency 2, prefetch 1), a local
+HTTP receiver as the partner's webhook endpoint and a local SMTP server for the owner's
+notifications. The activities are made in bulk, but as the workflow leaves them: ``approved``
+with the hash of their content, citing verified evidence; the worker re-checks all of it.
+
+- **P4**: activities fall due at a steady rate over a window (steady state, not a burst); the
+  lag of each is its first receipt at the receiver minus ``scheduled_at``. The baseline is what
+  no dispatcher can beat: one tick interval plus the p99 latency of a no-op task sent through
+  the same broker to the same worker at the same rate.
+- **P4b**: all activities due at once; the time until the last one is received, against the
+  time the same worker takes to run as many no-op tasks.
+
+Helpers come from ``tests/campaigns/real_parts.py``: the worker test and the benchmark start
+the same processes the same way."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audiences.models import Channel
+from bench import world as w
+from bench.harness import Result
+from bench.tasks import NOOP_KEY, noop
+from campaigns.models import ActivityStatus, OutreachActivity
+from tests.campaigns.real_parts import (
+    Celery,
+    HttpReceiver,
+    SmtpSink,
+    database_url,
+    running,
+)
+
+DEFAULT_COUNT = 10_000
+# P4's activities fall due over this window at scale 1 (shorter when scaled down, never under
+# 10 s): long enough for the claim/send pipeline to reach its steady state.
+WINDOW_SECONDS = 60.0
+# The no-op baseline of P4 runs at the same rate for at most this long (enough for a p99).
+NOOP_SECONDS = 20.0
+
+
+def log(text: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(len(ordered) * 0.99) - 1)]
+
+
+@dataclass
+class Stack:
+    celery: Celery
+    receiver: HttpReceiver
+    broker: redis.Redis
+
+    def noop_samples(self) -> list[tuple[float, float]]:
+        """(sent, ran) of every no-op task run so far."""
+        return [tuple(map(float, raw.split())) for raw in self.broker.lrange(NOOP_KEY, 0, -1)]
+
+    def first_receipts(self) -> dict[str, dt.datetime]:
+        """Idempotency key → when the receiver first got it."""
+        first: dict[str, dt.datetime] = {}
+        with self.receiver.lock:
+            for receipt in self.receiver.receipts:
+                first.setdefault(receipt.key, receipt.at)
+        return first
+
+
+@contextlib.contextmanager
+def stack() -> Iterator[Stack]:
+    """Worker, beat, receiver and SMTP sink, up and answering; all stopped on the way out."""
+    broker_url = settings.CELERY_BROKER_URL
+    broker = redis.Redis.from_url(broker_url)
+    broker.flushdb()  # the bench's own Redis database: a queue left by an aborted run goes
+    receiver, sink = HttpReceiver(), SmtpSink()
+    celery = Celery(
+        broker=broker_url,
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+            "CANDOR_BENCH_DATABASE_URL": database_url(),
+            "CANDOR_BENCH_REDIS_URL": broker_url,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(sink.port),
+            # The product's dispatch settings, not the worker test's sped-up ones.
+            "CANDOR_DISPATCH_TICK_SECONDS": str(settings.CANDOR_DISPATCH_TICK_SECONDS),
+            "CANDOR_DISPATCH_LEASE_SECONDS": str(settings.CANDOR_DISPATCH_LEASE_SECONDS),
+            "CANDOR_DISPATCH_RETRY_BACKOFF": str(settings.CANDOR_DISPATCH_RETRY_BACKOFF),
+        },
+        worker_args=("--concurrency=2", "--include=bench.tasks"),
+    )
+    with running(sink, receiver, celery):
+        celery.start()
+        parts = Stack(celery, receiver, broker)
+        noop.delay(time.time())
+        await_count(lambda: len(parts.noop_samples()), 1, 120, "worker start", celery.log)
+        broker.delete(NOOP_KEY)
+        log(f"worker pid {celery.worker.pid if celery.worker else '?'}, logs in {celery.tmp}")
+        yield parts
+
+
+def await_count(
+    count: Callable[[], int], total: int, timeout: float, what: str, detail: Callable[[], str]
+) -> bool:
+    """Wait until ``count()`` reaches ``total``, saying how far it got every few seconds.
+    False (and the worker's log on stderr) when ``timeout`` passes first."""
+    deadline = time.monotonic() + timeout
+    said = time.monotonic()
+    while (done := count()) < total:
+        if time.monotonic() > deadline:
+            log(f"{what}: gave up at {done}/{total} after {timeout:.0f} s\n{detail()}")
+            return False
+        if time.monotonic() - said >= 5:
+            log(f"{what}: {done}/{total}")
+            said = time.monotonic()
+        time.sleep(0.2)
+    return True
+
+
+def paced(total: int, seconds: float, send: Callable[[int], None]) -> None:
+    """Call ``send(n)`` for n in 0..total-1 at a steady rate over ``seconds``."""
+    start = time.monotonic()
+    for n in range(total):
+        delay = start + n * seconds / total - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        send(n)
+
+
+def webhook(world: w.World, url: str) -> Channel:
+    return Channel.objects.create(
+        owner_team=world.team,
+        kind=Channel.Kind.WEBHOOK,
+        name="Partner webhook (bench)",
+        email_recipients=[],
+        webhook_url=url,
+        webhook_secret="bench-secret",
+    )
+
+
+def approved(world: w.World, channel: Channel, times: list[dt.datetime]) -> dict[str, dt.datetime]:
+    """One approved activity due at each of ``times``, as approval leaves it (the hash of its
+    content, its message citing verified evidence), in bulk. Idempotency key → scheduled_at."""
+    now = timezone.now()
+    rows = []
+    for n, at in enumerate(times):
+        activity = OutreachActivity(
+            campaign=world.campaign,
+            title=f"Dispatch bench {n}",
+            audience=world.audience,
+            message=world.message,
+            channel=channel,
+            owner=world.planner,
+            status=ActivityStatus.APPROVED,
+            scheduled_at=at,
+            review_round=1,
+            submitted_by=world.planner,
+            submitted_at=now,
+            approved_at=now,
+        )
+        activity.approved_content_hash = activity.content_hash()
+        rows.append(activity)
+    with transaction.atomic():
+        OutreachActivity.objects.bulk_create(rows, batch_size=2000)
+    return {a.idempotency_key: a.scheduled_at for a in rows}
+
+
+def received_all(parts: Stack, due: dict[str, dt.datetime], timeout: float, what: str) -> bool:
+    return await_count(
+        lambda: sum(1 for key in parts.first_receipts() if key in due),
+        len(due),
+        timeout,
+        what,
+        parts.celery.log,
+    )
+
+
+def missing_note(parts: Stack, due: dict[str, dt.datetime]) -> str:
+    missing = len(due) - sum(1 for key in parts.first_receipts() if key in due)
+    return f"; {missing} NOT RECEIVED (timed out)" if missing else ""
+
+
+def noop_latency_p99(parts: Stack, count: int, seconds: float) -> float:
+    """p99 of (worker ran it − sent) for no-op tasks sent at ``count / seconds`` per second."""
+    parts.broker.delete(NOOP_KEY)
+    paced(count, seconds, lambda n: noop.delay(time.time()))
+    await_count(lambda: parts.broker.llen(NOOP_KEY), count, 120, "no-op", parts.celery.log)
+    return p99([ran - sent for sent, ran in parts.noop_samples()])
+
+
+def p4_dispatch_lag(scale: float) -> Result:
+    """Dispatch lag p99 in steady state ÷ (tick interval + no-op task p99 latency)."""
+    count = max(100, int(DEFAULT_COUNT * scale))
+    window = max(10.0, WINDOW_SECONDS * min(1.0, scale))
+    rate = count / window
+    world = w.build("p4")
+    tick = settings.CANDOR_DISPATCH_TICK_SECONDS
+    with stack() as parts:
+        noop_seconds = min(window, NOOP_SECONDS)
+        log(f"P4 baseline: {int(rate * noop_seconds)} no-op tasks over {noop_seconds:.0f} s")
+        noop_p99 = noop_latency_p99(parts, int(rate * noop_seconds), noop_seconds)
+        channel = webhook(world, parts.receiver.url)
+        start = timezone.now() + dt.timedelta(seconds=5 + count / 1000)
+        times = [start + dt.timedelta(seconds=n / rate) for n in range(count)]
+        due = approved(world, channel, times)
+        if timezone.now() > start:
+            log("P4: WARNING the activities were made after the first fell due")
+        log(f"P4: {count} activities due {rate:.0f}/s over {window:.0f} s from {start:%H:%M:%S}")
+        received_all(parts, due, window + 240, "P4 received")
+        first = parts.first_receipts()
+    lags = [(first[key] - at).total_seconds() for key, at in due.items() if key in first]
+    return Result(
+        "P4 dispatch lag p99 (scheduled → webhook receipt)",
+        p99(lags),
+        tick + noop_p99,
+        "s",
+        "≤ 1.2",
+        f"{count} due at {rate:.0f}/s; lag p50 {statistics.median(lags):.2f} s, max "
+        f"{max(lags):.2f} s; baseline = tick {tick:g} s + no-op p99 {noop_p99 * 1000:.0f} ms"
+        + missing_note(parts, due),
+    )
+
+
+def p4b_drain_time(scale: float) -> Result:
+    """Time to send activities all due at once ÷ time to run as many no-op tasks."""
+    count = max(100, int(DEFAULT_COUNT * scale))
+    world = w.build("p4b")
+    with stack() as parts:
+        log(f"P4b baseline: {count} no-op tasks at once")
+        started = time.time()
+        for _ in range(count):
+            noop.delay(time.time())
+        await_count(lambda: parts.broker.llen(NOOP_KEY), count, 300, "no-op", parts.celery.log)
+        noop_drain = max(ran for _, ran in parts.noop_samples()) - started
+        channel = webhook(world, parts.receiver.url)
+        log(f"P4b: {count} activities due at once")
+        due = approved(world, channel, [timezone.now()] * count)
+        committed = timezone.now()
+        received_all(parts, due, 600, "P4b received")
+        first = parts.first_receipts()
+    last = max(first[key] for key in due if key in first)
+    return Result(
+        "P4b drain, all due at once (→ last webhook receipt)",
+        (last - committed).total_seconds(),
+        noop_drain,
+        "s",
+        "≤ 2",
+        f"{count} activities vs {count} no-op tasks, same worker (concurrency 2)"
+        + missing_note(parts, due),
+    )
