@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.audit import audit_context
@@ -177,6 +177,24 @@ def _back_to_review(locked: OutreachActivity, *, kind: str, comment: str) -> Non
     t.record(locked, kind=kind, actor=None, from_status=from_status, comment=comment)
 
 
+def _lock_for_dispatch(activity_id: int) -> OutreachActivity | None:
+    """Lock the activity's row (only it: OF self) and read, in the same query, everything an
+    attempt checks and sends: campaign, message, audience, segment, channel, and when it was
+    last retried by hand (where its count of attempts restarts)."""
+    last_retried = (
+        ActivityEvent.objects.filter(activity=OuterRef("pk"), kind=Kind.RETRIED)
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    return (
+        OutreachActivity.objects.select_for_update(of=("self",))
+        .select_related("campaign", "message", "audience", "segment", "channel")
+        .annotate(last_retried_at=Subquery(last_retried))
+        .filter(pk=activity_id)
+        .first()
+    )
+
+
 @transaction.atomic
 def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attempt:
     """Re-check an activity under its row lock and, if it may go out, open an attempt.
@@ -184,11 +202,13 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
     Refuses (without sending) what was cancelled or already sent, content that differs from
     what was approved, evidence no longer verified; defers what falls in a blackout window."""
     now = now or timezone.now()
-    locked = OutreachActivity.objects.select_for_update().filter(pk=activity_id).first()
+    locked = _lock_for_dispatch(activity_id)
     if locked is None or locked.status != S.DISPATCHING:
         return Attempt(None, None, f"not dispatching ({locked.status if locked else 'gone'})")
     with audit_context(actor=None, transition="activity_dispatch"):
-        open_attempt = locked.dispatches.filter(result=Dispatch.Result.PENDING).first()
+        # Every earlier attempt at this activity, read once (a handful: retries are bounded).
+        attempts = list(locked.dispatches.order_by("attempt"))
+        open_attempt = next((d for d in attempts if d.result == Dispatch.Result.PENDING), None)
         if open_attempt is not None:
             if open_attempt.started_at > now - _lease():
                 return Attempt(None, None, "another worker is sending it")
@@ -196,7 +216,7 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
             open_attempt.error = "Abandoned: the worker sending it was lost."
             open_attempt.finished_at = now
             open_attempt.save(update_fields=["result", "error", "finished_at"])
-        if locked.dispatches.filter(result=Dispatch.Result.AWAITING_OFFICER).exists():
+        if any(d.result == Dispatch.Result.AWAITING_OFFICER for d in attempts):
             return Attempt(None, None, "waiting for the officer")
         if locked.content_hash() != locked.approved_content_hash:
             _back_to_review(
@@ -229,21 +249,21 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
                 notify=False,
             )
             return Attempt(None, None, "deferred by a blackout window")
-        last = locked.dispatches.order_by("-attempt").values_list("attempt", flat=True).first()
-        attempt = (last or 0) + 1
         dispatch = Dispatch.objects.create(
             activity=locked,
-            attempt=attempt,
+            attempt=max((d.attempt for d in attempts), default=0) + 1,
             idempotency_key=locked.idempotency_key,
             channel=locked.channel,
             started_at=now,
         )
         locked.claimed_at = now
         locked.save(update_fields=["claimed_at"])
-        since = (
-            locked.events.filter(kind=Kind.RETRIED).order_by("-at").values_list("at", flat=True)
-        ).first() or locked.approved_at
-        number = locked.dispatches.filter(started_at__gte=since).count() if since else attempt
+    since = locked.last_retried_at or locked.approved_at
+    number = (
+        sum(1 for d in [*attempts, dispatch] if d.started_at >= since)
+        if since
+        else dispatch.attempt
+    )
     return Attempt(locked, dispatch, "send", number)
 
 
@@ -251,7 +271,11 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
 def dispatch_record_success(*, dispatch: Dispatch, response: str) -> OutreachActivity:
     """The receiver took it: the activity is ``dispatched`` (or, for a manual channel, waits
     for its officer to mark it done)."""
-    locked = OutreachActivity.objects.select_for_update().get(pk=dispatch.activity_id)
+    locked = (
+        OutreachActivity.objects.select_for_update(of=("self",))
+        .select_related("channel")
+        .get(pk=dispatch.activity_id)
+    )
     manual = locked.channel.kind == "manual"
     dispatch.result = Dispatch.Result.AWAITING_OFFICER if manual else Dispatch.Result.SENT
     dispatch.response = response[:200]

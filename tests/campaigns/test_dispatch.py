@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from accounts.errors import Conflict, InvalidTransition, RuleViolation
 from audiences.models import BlackoutWindow, Channel
-from campaigns import services
+from campaigns import channels, services
 from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
 from campaigns.tasks import dispatch_activity, notify_activity_event
 from messaging import services as messaging
@@ -185,11 +185,36 @@ def test_a_lost_send_is_reclaimed_after_its_lease_and_keeps_its_key(approved) ->
     later = due_now(approved) + lease + dt.timedelta(seconds=1)
     assert claim(later).stuck == [approved.pk]
     second = services.dispatch_prepare(activity_id=approved.pk, now=later)
-    assert second.dispatch.attempt == 2
+    assert (second.dispatch.attempt, second.number) == (2, 2)
     assert second.dispatch.idempotency_key == first.dispatch.idempotency_key
     first.dispatch.refresh_from_db()
     assert first.dispatch.result == Dispatch.Result.FAILED
     assert "worker sending it was lost" in first.dispatch.error
+
+
+@pytest.mark.django_db
+def test_an_attempt_costs_a_fixed_handful_of_queries(
+    approved, planner, django_assert_max_num_queries
+) -> None:
+    """The row lock reads what the checks and the send need and the earlier attempts are read
+    once: a query per rule and per related row made each send cost 23 statements (P4b)."""
+    claim(due_now(approved))
+    with django_assert_max_num_queries(8):
+        attempt = services.dispatch_prepare(activity_id=approved.pk)
+    with django_assert_max_num_queries(0):  # everything that goes out was read under the lock
+        channels.webhook_payload(attempt.activity, attempt.dispatch.idempotency_key)
+    with django_assert_max_num_queries(6):
+        services.dispatch_record_failure(dispatch=attempt.dispatch, error="HTTP 503", final=True)
+    # A retry by hand restarts the count of attempts, not their numbering.
+    services.activity_retry(activity=OutreachActivity.objects.get(pk=approved.pk), actor=planner)
+    later = due_now(approved) + dt.timedelta(minutes=1)
+    claim(later)
+    with django_assert_max_num_queries(8):
+        again = services.dispatch_prepare(activity_id=approved.pk, now=later)
+    assert (again.dispatch.attempt, again.number) == (2, 1)
+    with django_assert_max_num_queries(6):
+        services.dispatch_record_success(dispatch=again.dispatch, response="HTTP 200")
+    assert OutreachActivity.objects.get(pk=approved.pk).status == S.DISPATCHED
 
 
 @pytest.mark.django_db
