@@ -66,18 +66,26 @@ class Claimed:
 
 
 @transaction.atomic
-def dispatch_claim_due(*, now: datetime | None = None, batch: int | None = None) -> Claimed:
-    """Claim up to ``batch`` due activities and re-claim stuck ones; enqueue each on commit.
+def dispatch_claim_due(
+    *, now: datetime | None = None, batch: int | None = None, room: int | None = None
+) -> Claimed:
+    """Claim up to ``batch`` due activities (no more than ``room``, when given) and re-claim
+    stuck ones; enqueue each on commit.
 
     Safe to run from several schedulers at once: SKIP LOCKED hands each row to one of them."""
     now = now or timezone.now()
     batch = batch or settings.CANDOR_DISPATCH_BATCH
-    due = list(
-        OutreachActivity.objects.due(now)
-        .filter(~_in_blackout(now))
-        .order_by("scheduled_at", "pk")
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", flat=True)[:batch]
+    take = batch if room is None else max(0, min(batch, room))
+    due = (
+        list(
+            OutreachActivity.objects.due(now)
+            .filter(~_in_blackout(now))
+            .order_by("scheduled_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[:take]
+        )
+        if take
+        else []
     )
     with audit_context(actor=None, transition="activity_claim"):
         if due:
@@ -97,6 +105,36 @@ def dispatch_claim_due(*, now: datetime | None = None, batch: int | None = None)
         deferred = _note_deferred(now)
     if due or stuck:
         transaction.on_commit(partial(_enqueue, [*due, *stuck]), robust=True)
+    return Claimed(due=due, stuck=stuck, deferred=deferred)
+
+
+def dispatch_queued() -> int:
+    """Claimed activities that no worker has started on since their last claim: their task is
+    in the queue (or was lost, and will be re-claimed once its lease has passed)."""
+    started = Dispatch.objects.filter(
+        activity=OuterRef("pk"), started_at__gte=OuterRef("claimed_at")
+    )
+    return OutreachActivity.objects.filter(status=S.DISPATCHING).filter(~Exists(started)).count()
+
+
+def dispatch_claim_all_due(*, now: datetime | None = None) -> Claimed:
+    """The tick: claim what is due in batches, each its own short transaction whose tasks are
+    enqueued as it commits, until nothing due is left or ``CANDOR_DISPATCH_MAX_QUEUED`` claimed
+    activities wait in the queue. A fixed batch per tick capped dispatch at batch ÷ tick
+    (40 a second) however fast the workers were; the cap on the queue keeps what is claimed
+    startable within its lease (past it, a queued activity would be taken as lost and
+    enqueued twice). Stuck activities are re-claimed whatever the queue holds."""
+    now = now or timezone.now()
+    batch = settings.CANDOR_DISPATCH_BATCH
+    room = settings.CANDOR_DISPATCH_MAX_QUEUED - dispatch_queued()
+    claimed = dispatch_claim_due(now=now, batch=batch, room=room)
+    due, stuck, deferred = [*claimed.due], [*claimed.stuck], claimed.deferred
+    room -= len(claimed.due)
+    while len(claimed.due) == batch and room > 0:
+        claimed = dispatch_claim_due(now=now, batch=batch, room=room)
+        due += claimed.due
+        stuck += claimed.stuck
+        room -= len(claimed.due)
     return Claimed(due=due, stuck=stuck, deferred=deferred)
 
 

@@ -267,6 +267,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The tick claims due activities from PostgreSQL; nothing is scheduled with Celery ETAs.
 CANDOR_DISPATCH_TICK_SECONDS = env.float("CANDOR_DISPATCH_TICK_SECONDS", default=5.0)
 CANDOR_DISPATCH_BATCH = env.int("CANDOR_DISPATCH_BATCH", default=200)
+# The tick claims batch after batch until this many claimed activities wait for a worker; the
+# workers must start that many within the lease (two processes send some 20-50 a second).
+CANDOR_DISPATCH_MAX_QUEUED = env.int("CANDOR_DISPATCH_MAX_QUEUED", default=1000)
 # A send that has shown no sign of life for this long is taken to be lost and is redone
 # (with the same idempotency key). Must exceed the longest send: the webhook timeout.
 CANDOR_DISPATCH_LEASE_SECONDS = env.float("CANDOR_DISPATCH_LEASE_SECONDS", default=120.0)

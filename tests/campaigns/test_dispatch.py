@@ -303,10 +303,11 @@ def test_a_rolled_back_claim_enqueues_nothing(approved) -> None:
     broker.delete("celery")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_ticks_claim_each_activity_exactly_once(world, planner, reviewer, approver):
+def approved_many(world: Any, *people: Any, count: int) -> list[OutreachActivity]:
+    """``count`` activities through the workflow, all due at the same time in five days."""
+    planner, reviewer, approver = people
     activities = []
-    for n in range(30):
+    for n in range(count):
         a = services.activity_create(
             actor=planner,
             campaign=world.campaign,
@@ -319,6 +320,39 @@ def test_concurrent_ticks_claim_each_activity_exactly_once(world, planner, revie
         a = services.activity_submit(activity=a, actor=planner)
         a = services.activity_approve(activity=a, actor=reviewer)
         activities.append(services.activity_approve(activity=a, actor=approver))
+    return activities
+
+
+@pytest.mark.django_db
+def test_the_tick_claims_batch_after_batch_while_the_queue_has_room(
+    world, planner, reviewer, approver, settings
+) -> None:
+    settings.CANDOR_DISPATCH_BATCH = 2
+    settings.CANDOR_DISPATCH_MAX_QUEUED = 5
+    activities = approved_many(world, planner, reviewer, approver, count=7)
+    at = due_now(activities[0])
+
+    def tick(now: dt.datetime) -> Any:
+        with time_machine.travel(now, tick=False):
+            return services.dispatch_claim_all_due(now=now)
+
+    first = tick(at).due
+    assert first == [a.pk for a in activities[:5]]  # batches of 2, 2 and 1: the queue is full
+    assert services.dispatch_queued() == 5
+    assert tick(at).due == []  # nothing more until a worker starts on one
+    for pk in first[:2]:
+        services.dispatch_prepare(activity_id=pk, now=at)
+    assert services.dispatch_queued() == 3
+    assert tick(at).due == [a.pk for a in activities[5:]]
+    # Tasks lost with a full queue are still re-claimed (a batch a tick) after their lease.
+    later = at + dt.timedelta(seconds=settings.CANDOR_DISPATCH_LEASE_SECONDS + 1)
+    stuck = [pk for _ in range(4) for pk in tick(later).stuck]
+    assert sorted(stuck) == [a.pk for a in activities]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_ticks_claim_each_activity_exactly_once(world, planner, reviewer, approver):
+    activities = approved_many(world, planner, reviewer, approver, count=30)
     at = due_now(activities[0])
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("celery")  # the workflow's notifications, committed above
