@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+import os
 import statistics
 import sys
 import time
@@ -50,7 +51,12 @@ DEFAULT_COUNT = 10_000
 # 10 s): long enough for the claim/send pipeline to reach its steady state.
 WINDOW_SECONDS = 60.0
 # The no-op baseline of P4 runs at the same rate for at most this long (enough for a p99).
-NOOP_SECONDS = 20.0
+NOOP_SECONDS = 15.0
+# How long to wait for the receipts after the last activity fell due; an activity still not
+# received then counts with the lag it has so far, so a figure cut short is a lower bound (and
+# says so). The defaults keep P4 + P4b at scale 1 within about five minutes on two cores;
+# CANDOR_BENCH_DISPATCH_WAIT=900 waits for everything.
+WAIT_SECONDS = float(os.environ.get("CANDOR_BENCH_DISPATCH_WAIT", "40"))
 
 
 def log(text: str) -> None:
@@ -189,9 +195,32 @@ def received_all(parts: Stack, due: dict[str, dt.datetime], timeout: float, what
     )
 
 
-def missing_note(parts: Stack, due: dict[str, dt.datetime]) -> str:
-    missing = len(due) - sum(1 for key in parts.first_receipts() if key in due)
-    return f"; {missing} NOT RECEIVED (timed out)" if missing else ""
+def lags(
+    parts: Stack, due: dict[str, dt.datetime], stopped: dt.datetime
+) -> tuple[list[float], int]:
+    """Receipt − scheduled_at of every activity, and how many were not received: those count
+    with their lag so far (``stopped`` − scheduled_at), a lower bound."""
+    first = parts.first_receipts()
+    missing = sum(1 for key in due if key not in first)
+    return [(first.get(key, stopped) - at).total_seconds() for key, at in due.items()], missing
+
+
+def retire(world: w.World) -> None:
+    """Cancel what a scenario cut short left unsent, so the next scenario's worker does not
+    send it (a bench shortcut past the services: nothing reads these rows again)."""
+    OutreachActivity.objects.filter(
+        campaign=world.campaign,
+        status__in=[ActivityStatus.APPROVED, ActivityStatus.DISPATCHING],
+    ).update(status=ActivityStatus.CANCELLED)
+
+
+def cut_short(missing: int, total: int) -> str:
+    if not missing:
+        return ""
+    return (
+        f"; CUT SHORT: {missing}/{total} not received when the wait ended, so this is a lower "
+        "bound (CANDOR_BENCH_DISPATCH_WAIT=900 waits for all)"
+    )
 
 
 def noop_latency_p99(parts: Stack, count: int, seconds: float) -> float:
@@ -220,18 +249,18 @@ def p4_dispatch_lag(scale: float) -> Result:
         if timezone.now() > start:
             log("P4: WARNING the activities were made after the first fell due")
         log(f"P4: {count} activities due {rate:.0f}/s over {window:.0f} s from {start:%H:%M:%S}")
-        received_all(parts, due, window + 240, "P4 received")
-        first = parts.first_receipts()
-    lags = [(first[key] - at).total_seconds() for key, at in due.items() if key in first]
+        received_all(parts, due, (times[-1] - timezone.now()).total_seconds() + WAIT_SECONDS, "P4")
+        lag, missing = lags(parts, due, timezone.now())
+    retire(world)
     return Result(
         "P4 dispatch lag p99 (scheduled → webhook receipt)",
-        p99(lags),
+        p99(lag),
         tick + noop_p99,
         "s",
         "≤ 1.2",
-        f"{count} due at {rate:.0f}/s; lag p50 {statistics.median(lags):.2f} s, max "
-        f"{max(lags):.2f} s; baseline = tick {tick:g} s + no-op p99 {noop_p99 * 1000:.0f} ms"
-        + missing_note(parts, due),
+        f"{count} due at {rate:.0f}/s; lag p50 {statistics.median(lag):.2f} s, max "
+        f"{max(lag):.2f} s; baseline = tick {tick:g} s + no-op p99 {noop_p99 * 1000:.0f} ms"
+        + cut_short(missing, count),
     )
 
 
@@ -250,15 +279,15 @@ def p4b_drain_time(scale: float) -> Result:
         log(f"P4b: {count} activities due at once")
         due = approved(world, channel, [timezone.now()] * count)
         committed = timezone.now()
-        received_all(parts, due, 600, "P4b received")
-        first = parts.first_receipts()
-    last = max(first[key] for key in due if key in first)
+        received_all(parts, due, WAIT_SECONDS * 1.5, "P4b")
+        lag, missing = lags(parts, due, timezone.now())
+    retire(world)
     return Result(
         "P4b drain, all due at once (→ last webhook receipt)",
-        (last - committed).total_seconds(),
+        max(lag) - (committed - min(due.values())).total_seconds(),
         noop_drain,
         "s",
         "≤ 2",
         f"{count} activities vs {count} no-op tasks, same worker (concurrency 2)"
-        + missing_note(parts, due),
+        + cut_short(missing, count),
     )

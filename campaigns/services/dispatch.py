@@ -215,19 +215,28 @@ def _back_to_review(locked: OutreachActivity, *, kind: str, comment: str) -> Non
     t.record(locked, kind=kind, actor=None, from_status=from_status, comment=comment)
 
 
-def _lock_for_dispatch(activity_id: int) -> OutreachActivity | None:
+def _lock_for_dispatch(activity_id: int, now: datetime) -> OutreachActivity | None:
     """Lock the activity's row (only it: OF self) and read, in the same query, everything an
-    attempt checks and sends: campaign, message, audience, segment, channel, and when it was
-    last retried by hand (where its count of attempts restarts)."""
+    attempt checks and sends: campaign, message, audience, segment, channel; whether a cited
+    item is no longer verified and whether a blackout window covers ``now`` (the details are
+    read only when one does); and when it was last retried by hand (where its count of
+    attempts restarts)."""
     last_retried = (
         ActivityEvent.objects.filter(activity=OuterRef("pk"), kind=Kind.RETRIED)
         .order_by("-at")
         .values("at")[:1]
     )
+    unverified = EvidenceItem.objects.filter(citations__message_id=OuterRef("message_id")).exclude(
+        status=EvidenceItem.Status.VERIFIED
+    )
     return (
         OutreachActivity.objects.select_for_update(of=("self",))
         .select_related("campaign", "message", "audience", "segment", "channel")
-        .annotate(last_retried_at=Subquery(last_retried))
+        .annotate(
+            last_retried_at=Subquery(last_retried),
+            cites_unverified=Exists(unverified),
+            in_blackout=_in_blackout(now),
+        )
         .filter(pk=activity_id)
         .first()
     )
@@ -240,7 +249,7 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
     Refuses (without sending) what was cancelled or already sent, content that differs from
     what was approved, evidence no longer verified; defers what falls in a blackout window."""
     now = now or timezone.now()
-    locked = _lock_for_dispatch(activity_id)
+    locked = _lock_for_dispatch(activity_id, now)
     if locked is None or locked.status != S.DISPATCHING:
         return Attempt(None, None, f"not dispatching ({locked.status if locked else 'gone'})")
     with audit_context(actor=None, transition="activity_dispatch"):
@@ -264,7 +273,7 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
                 "(the channel or message changed outside the workflow). Review it again.",
             )
             return Attempt(None, None, "content differs from the approved content")
-        unverified = _unverified(locked)
+        unverified = _unverified(locked) if locked.cites_unverified else []
         if unverified:
             _back_to_review(
                 locked,
@@ -273,7 +282,11 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
                 + "; ".join(f"{e.claim[:60]} ({e.status})" for e in unverified),
             )
             return Attempt(None, None, "evidence no longer verified")
-        window = BlackoutWindow.objects.covering(now).filter(audience=locked.audience_id).first()
+        window = (
+            BlackoutWindow.objects.covering(now).filter(audience=locked.audience_id).first()
+            if locked.in_blackout
+            else None
+        )
         if window is not None:
             locked.status = S.APPROVED
             locked.claimed_at = None
