@@ -59,7 +59,7 @@ NOOP_SECONDS = 15.0
 # received then counts with the lag it has so far, so a figure cut short is a lower bound (and
 # says so). The defaults keep P4 + P4b at scale 1 within about five minutes on two cores;
 # CANDOR_BENCH_DISPATCH_WAIT=900 waits for everything.
-WAIT_SECONDS = float(os.environ.get("CANDOR_BENCH_DISPATCH_WAIT", "40"))
+WAIT_SECONDS = float(os.environ.get("CANDOR_BENCH_DISPATCH_WAIT", "30"))
 
 
 def log(text: str) -> None:
