@@ -216,14 +216,20 @@ def approved(world: w.World, channel: Channel, times: list[dt.datetime]) -> dict
     return {a.idempotency_key: a.scheduled_at for a in rows}
 
 
-def received_all(parts: Stack, due: dict[str, dt.datetime], timeout: float, what: str) -> bool:
-    return await_count(
+def await_receipts(
+    parts: Stack, due: dict[str, dt.datetime], timeout: float, what: str
+) -> tuple[list[float], int, dt.datetime]:
+    """Wait up to ``timeout`` for every receipt; then the lags, how many are missing, and when
+    the wait ended (see ``lags``)."""
+    await_count(
         lambda: sum(1 for key in parts.first_receipts() if key in due),
         len(due),
         timeout,
         what,
         parts.celery.log,
     )
+    stopped = timezone.now()
+    return (*lags(parts, due, stopped), stopped)
 
 
 def lags(
@@ -301,9 +307,8 @@ def p4_dispatch_lag(scale: float) -> Result:
         if timezone.now() > start:
             log("P4: WARNING the activities were made after the first fell due")
         log(f"P4: {count} activities due {rate:.0f}/s over {window:.0f} s from {start:%H:%M:%S}")
-        received_all(parts, due, (times[-1] - timezone.now()).total_seconds() + WAIT_SECONDS, "P4")
-        stopped = timezone.now()
-        lag, missing = lags(parts, due, stopped)
+        wait = (times[-1] - timezone.now()).total_seconds() + WAIT_SECONDS
+        lag, missing, stopped = await_receipts(parts, due, wait, "P4")
     retire(world)
     return result(
         missing,
@@ -334,9 +339,7 @@ def p4b_drain_time(scale: float) -> Result:
         log(f"P4b: {count} activities due at once")
         due = approved(world, channel, [timezone.now()] * count)
         committed = timezone.now()
-        received_all(parts, due, WAIT_SECONDS * 1.5, "P4b")
-        stopped = timezone.now()
-        lag, missing = lags(parts, due, stopped)
+        lag, missing, stopped = await_receipts(parts, due, WAIT_SECONDS * 1.5, "P4b")
     retire(world)
     return result(
         missing,
