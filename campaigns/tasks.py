@@ -41,7 +41,7 @@ def notify_activity_event(event_id: int) -> int:
 @shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_tick() -> dict[str, int]:
     """The periodic tick: claim due activities (and stuck ones) and enqueue their sends."""
-    claimed = services.dispatch_claim_due()
+    claimed = services.dispatch_claim_all_due()
     return {"due": len(claimed.due), "stuck": len(claimed.stuck), "deferred": len(claimed.deferred)}
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.audit import audit_context
@@ -66,18 +66,26 @@ class Claimed:
 
 
 @transaction.atomic
-def dispatch_claim_due(*, now: datetime | None = None, batch: int | None = None) -> Claimed:
-    """Claim up to ``batch`` due activities and re-claim stuck ones; enqueue each on commit.
+def dispatch_claim_due(
+    *, now: datetime | None = None, batch: int | None = None, room: int | None = None
+) -> Claimed:
+    """Claim up to ``batch`` due activities (no more than ``room``, when given) and re-claim
+    stuck ones; enqueue each on commit.
 
     Safe to run from several schedulers at once: SKIP LOCKED hands each row to one of them."""
     now = now or timezone.now()
     batch = batch or settings.CANDOR_DISPATCH_BATCH
-    due = list(
-        OutreachActivity.objects.due(now)
-        .filter(~_in_blackout(now))
-        .order_by("scheduled_at", "pk")
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", flat=True)[:batch]
+    take = batch if room is None else max(0, min(batch, room))
+    due = (
+        list(
+            OutreachActivity.objects.due(now)
+            .filter(~_in_blackout(now))
+            .order_by("scheduled_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[:take]
+        )
+        if take
+        else []
     )
     with audit_context(actor=None, transition="activity_claim"):
         if due:
@@ -97,6 +105,36 @@ def dispatch_claim_due(*, now: datetime | None = None, batch: int | None = None)
         deferred = _note_deferred(now)
     if due or stuck:
         transaction.on_commit(partial(_enqueue, [*due, *stuck]), robust=True)
+    return Claimed(due=due, stuck=stuck, deferred=deferred)
+
+
+def dispatch_queued() -> int:
+    """Claimed activities that no worker has started on since their last claim: their task is
+    in the queue (or was lost, and will be re-claimed once its lease has passed)."""
+    started = Dispatch.objects.filter(
+        activity=OuterRef("pk"), started_at__gte=OuterRef("claimed_at")
+    )
+    return OutreachActivity.objects.filter(status=S.DISPATCHING).filter(~Exists(started)).count()
+
+
+def dispatch_claim_all_due(*, now: datetime | None = None) -> Claimed:
+    """The tick: claim what is due in batches, each its own short transaction whose tasks are
+    enqueued as it commits, until nothing due is left or ``CANDOR_DISPATCH_MAX_QUEUED`` claimed
+    activities wait in the queue. A fixed batch per tick capped dispatch at batch ÷ tick
+    (40 a second) however fast the workers were; the cap on the queue keeps what is claimed
+    startable within its lease (past it, a queued activity would be taken as lost and
+    enqueued twice). Stuck activities are re-claimed whatever the queue holds."""
+    now = now or timezone.now()
+    batch = settings.CANDOR_DISPATCH_BATCH
+    room = settings.CANDOR_DISPATCH_MAX_QUEUED - dispatch_queued()
+    claimed = dispatch_claim_due(now=now, batch=batch, room=room)
+    due, stuck, deferred = [*claimed.due], [*claimed.stuck], claimed.deferred
+    room -= len(claimed.due)
+    while len(claimed.due) == batch and room > 0:
+        claimed = dispatch_claim_due(now=now, batch=batch, room=room)
+        due += claimed.due
+        stuck += claimed.stuck
+        room -= len(claimed.due)
     return Claimed(due=due, stuck=stuck, deferred=deferred)
 
 
@@ -177,6 +215,33 @@ def _back_to_review(locked: OutreachActivity, *, kind: str, comment: str) -> Non
     t.record(locked, kind=kind, actor=None, from_status=from_status, comment=comment)
 
 
+def _lock_for_dispatch(activity_id: int, now: datetime) -> OutreachActivity | None:
+    """Lock the activity's row (only it: OF self) and read, in the same query, everything an
+    attempt checks and sends: campaign, message, audience, segment, channel; whether a cited
+    item is no longer verified and whether a blackout window covers ``now`` (the details are
+    read only when one does); and when it was last retried by hand (where its count of
+    attempts restarts)."""
+    last_retried = (
+        ActivityEvent.objects.filter(activity=OuterRef("pk"), kind=Kind.RETRIED)
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    unverified = EvidenceItem.objects.filter(citations__message_id=OuterRef("message_id")).exclude(
+        status=EvidenceItem.Status.VERIFIED
+    )
+    return (
+        OutreachActivity.objects.select_for_update(of=("self",))
+        .select_related("campaign", "message", "audience", "segment", "channel")
+        .annotate(
+            last_retried_at=Subquery(last_retried),
+            cites_unverified=Exists(unverified),
+            in_blackout=_in_blackout(now),
+        )
+        .filter(pk=activity_id)
+        .first()
+    )
+
+
 @transaction.atomic
 def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attempt:
     """Re-check an activity under its row lock and, if it may go out, open an attempt.
@@ -184,11 +249,13 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
     Refuses (without sending) what was cancelled or already sent, content that differs from
     what was approved, evidence no longer verified; defers what falls in a blackout window."""
     now = now or timezone.now()
-    locked = OutreachActivity.objects.select_for_update().filter(pk=activity_id).first()
+    locked = _lock_for_dispatch(activity_id, now)
     if locked is None or locked.status != S.DISPATCHING:
         return Attempt(None, None, f"not dispatching ({locked.status if locked else 'gone'})")
     with audit_context(actor=None, transition="activity_dispatch"):
-        open_attempt = locked.dispatches.filter(result=Dispatch.Result.PENDING).first()
+        # Every earlier attempt at this activity, read once (a handful: retries are bounded).
+        attempts = list(locked.dispatches.order_by("attempt"))
+        open_attempt = next((d for d in attempts if d.result == Dispatch.Result.PENDING), None)
         if open_attempt is not None:
             if open_attempt.started_at > now - _lease():
                 return Attempt(None, None, "another worker is sending it")
@@ -196,7 +263,7 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
             open_attempt.error = "Abandoned: the worker sending it was lost."
             open_attempt.finished_at = now
             open_attempt.save(update_fields=["result", "error", "finished_at"])
-        if locked.dispatches.filter(result=Dispatch.Result.AWAITING_OFFICER).exists():
+        if any(d.result == Dispatch.Result.AWAITING_OFFICER for d in attempts):
             return Attempt(None, None, "waiting for the officer")
         if locked.content_hash() != locked.approved_content_hash:
             _back_to_review(
@@ -206,7 +273,7 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
                 "(the channel or message changed outside the workflow). Review it again.",
             )
             return Attempt(None, None, "content differs from the approved content")
-        unverified = _unverified(locked)
+        unverified = _unverified(locked) if locked.cites_unverified else []
         if unverified:
             _back_to_review(
                 locked,
@@ -215,7 +282,11 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
                 + "; ".join(f"{e.claim[:60]} ({e.status})" for e in unverified),
             )
             return Attempt(None, None, "evidence no longer verified")
-        window = BlackoutWindow.objects.covering(now).filter(audience=locked.audience_id).first()
+        window = (
+            BlackoutWindow.objects.covering(now).filter(audience=locked.audience_id).first()
+            if locked.in_blackout
+            else None
+        )
         if window is not None:
             locked.status = S.APPROVED
             locked.claimed_at = None
@@ -229,21 +300,21 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
                 notify=False,
             )
             return Attempt(None, None, "deferred by a blackout window")
-        last = locked.dispatches.order_by("-attempt").values_list("attempt", flat=True).first()
-        attempt = (last or 0) + 1
         dispatch = Dispatch.objects.create(
             activity=locked,
-            attempt=attempt,
+            attempt=max((d.attempt for d in attempts), default=0) + 1,
             idempotency_key=locked.idempotency_key,
             channel=locked.channel,
             started_at=now,
         )
         locked.claimed_at = now
         locked.save(update_fields=["claimed_at"])
-        since = (
-            locked.events.filter(kind=Kind.RETRIED).order_by("-at").values_list("at", flat=True)
-        ).first() or locked.approved_at
-        number = locked.dispatches.filter(started_at__gte=since).count() if since else attempt
+    since = locked.last_retried_at or locked.approved_at
+    number = (
+        sum(1 for d in [*attempts, dispatch] if d.started_at >= since)
+        if since
+        else dispatch.attempt
+    )
     return Attempt(locked, dispatch, "send", number)
 
 
@@ -251,7 +322,11 @@ def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attemp
 def dispatch_record_success(*, dispatch: Dispatch, response: str) -> OutreachActivity:
     """The receiver took it: the activity is ``dispatched`` (or, for a manual channel, waits
     for its officer to mark it done)."""
-    locked = OutreachActivity.objects.select_for_update().get(pk=dispatch.activity_id)
+    locked = (
+        OutreachActivity.objects.select_for_update(of=("self",))
+        .select_related("channel")
+        .get(pk=dispatch.activity_id)
+    )
     manual = locked.channel.kind == "manual"
     dispatch.result = Dispatch.Result.AWAITING_OFFICER if manual else Dispatch.Result.SENT
     dispatch.response = response[:200]

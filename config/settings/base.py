@@ -269,6 +269,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task unless this is set;
+# config/celery.py applies CONN_MAX_AGE and the health check to each task instead.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_IGNORE_RESULT = True
@@ -280,6 +283,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The tick claims due activities from PostgreSQL; nothing is scheduled with Celery ETAs.
 CANDOR_DISPATCH_TICK_SECONDS = env.float("CANDOR_DISPATCH_TICK_SECONDS", default=5.0)
 CANDOR_DISPATCH_BATCH = env.int("CANDOR_DISPATCH_BATCH", default=200)
+# The tick claims batch after batch until this many claimed activities wait for a worker; the
+# workers must start that many within the lease (two processes send some 20-50 a second).
+CANDOR_DISPATCH_MAX_QUEUED = env.int("CANDOR_DISPATCH_MAX_QUEUED", default=1000)
 # A send that has shown no sign of life for this long is taken to be lost and is redone
 # (with the same idempotency key). Must exceed the longest send: the webhook timeout.
 CANDOR_DISPATCH_LEASE_SECONDS = env.float("CANDOR_DISPATCH_LEASE_SECONDS", default=120.0)

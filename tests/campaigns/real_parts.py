@@ -37,6 +37,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def database_url() -> str:
+    """The URL of the database this process is connected to, for processes it starts."""
+    database = connection.settings_dict
+    return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
 def wait_until(
     condition: Callable[[], bool], timeout: float, what: str | Callable[[], str]
 ) -> None:
@@ -187,16 +193,19 @@ class SmtpSink:
 class Celery:
     """``celery worker`` and ``celery beat`` as real processes on the test database."""
 
-    def __init__(self, *, broker: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        broker: str,
+        env: dict[str, str] | None = None,
+        worker_args: tuple[str, ...] = ("--concurrency=2",),
+    ) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="candor-celery-"))
-        database = connection.settings_dict
+        self.worker_args = worker_args
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": (
-                f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
-                f"/{database['NAME']}"
-            ),
+            "DATABASE_URL": database_url(),
             "REDIS_URL": broker,
             "CANDOR_DISPATCH_TICK_SECONDS": "0.5",
             "CANDOR_DISPATCH_LEASE_SECONDS": "3",
@@ -222,7 +231,7 @@ class Celery:
         self.worker = self._spawn(
             "worker",
             "--loglevel=INFO",
-            "--concurrency=2",
+            *self.worker_args,
             "--without-mingle",
             "--without-gossip",
             "--without-heartbeat",
