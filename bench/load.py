@@ -18,7 +18,7 @@ from bench import world as w
 from bench.harness import Result
 
 ROOT = Path(__file__).resolve().parents[1]
-SECONDS = 8  # per wrk run
+SECONDS = 5  # per wrk run
 ROUNDS = 3  # interleaved runs of each side; the median counts
 
 
