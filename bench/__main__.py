@@ -45,11 +45,12 @@ def main() -> None:
         "P2": "bench.scenarios:p2_ui_queries",
         "P2API": "bench.scenarios:p2_api_queries",
         "P3": "bench.load:p3_requests_per_second",
+        # Before the scenarios that load millions of rows (and set autovacuum going).
+        "P7": "bench.scenarios:p7_approve_transition",
         "P4": "bench.dispatch:p4_dispatch_lag",
         "P4B": "bench.dispatch:p4b_drain_time",
         "P5": "bench.scale:p5_weekly_report",
         "P6": "bench.scale:p6_csv_import",
-        "P7": "bench.scenarios:p7_approve_transition",
     }
     wanted = {s.strip().upper() for s in args.only.split(",")} if args.only else set(plan)
     print(f"Machine: {machine()}")
