@@ -34,12 +34,11 @@ def joins_as_written() -> Iterator[None]:
 
 @contextmanager
 def joins_as_written_in_transaction() -> Iterator[None]:
-    """The same inside a transaction the caller already holds (a transition's, whose lock
-    query joins six references and computes the facts its rules check: 1.4 ms of planning
-    freely, 0.6 ms as written, benchmark P7). The setting is left for the rest of a
-    transaction that is the caller's alone, whose other statements are single-table writes,
-    so it costs no statement to undo; inside someone else's transaction (a savepoint), it is
-    set back on the way out."""
+    """The same inside a transaction the caller already holds: a transition's, whose lock
+    query joins six references (planned freely it cost more than it ran, benchmark P7). The
+    setting is left for the rest of a transaction that is the caller's alone, whose other
+    statements are simple reads and single-table writes, so it costs no statement to undo;
+    inside someone else's transaction (a savepoint), it is set back on the way out."""
     if connection.vendor != "postgresql":
         yield
         return

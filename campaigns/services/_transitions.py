@@ -57,16 +57,13 @@ _VERBS = {
 }
 
 
-def lock(activity: OutreachActivity, **facts: Any) -> OutreachActivity:
-    """Lock the activity's row and make sure nobody changed it since ``activity`` was read.
-    ``facts`` are annotations a rule needs (counts, existence checks), read in the same query
-    as the row and its references rather than one query each."""
+def lock(activity: OutreachActivity) -> OutreachActivity:
+    """Lock the activity's row and make sure nobody changed it since ``activity`` was read."""
     # Lock only the activity's row (OF self) but read what every rule needs in the same query.
     with joins_as_written_in_transaction():
         locked = (
             OutreachActivity.objects.select_for_update(of=("self",))
             .select_related("campaign", "current_step", "message", "audience", "segment", "channel")
-            .annotate(**facts)
             .get(pk=activity.pk)
         )
     if locked.version != activity.version:
