@@ -166,6 +166,11 @@ HISTORY_SQL = [
         LEAST(scheduled_at, %(now)s) - random() * interval '10 days', id
     FROM campaigns_outreachactivity
     WHERE campaign_id = ANY(%(campaigns)s) AND status = 'in_review'""",
+    # ... which is when they reached their step, as submit records it on the activity.
+    """UPDATE campaigns_outreachactivity a SET step_since = e.at
+    FROM campaigns_activityevent e
+    WHERE e.activity_id = a.id AND e.kind = 'submitted'
+      AND a.campaign_id = ANY(%(campaigns)s) AND a.status = 'in_review'""",
     # One in ten activities sent back was recalled by withdrawn evidence, over recent weeks.
     """INSERT INTO campaigns_activityevent (kind, from_status, to_status, changes, comment, at,
         activity_id)

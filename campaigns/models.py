@@ -202,6 +202,11 @@ class OutreachActivity(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    step_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="In review: when it reached its current step (reports sort by it).",
+    )
     approved_content_hash = models.CharField(max_length=64, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(

@@ -145,9 +145,13 @@ def activity_submit(*, activity: OutreachActivity, actor: Any) -> OutreachActivi
     locked.review_round += 1
     locked.current_step = _first_step(locked)
     locked.submitted_by = actor
-    locked.submitted_at = timezone.now()
+    locked.submitted_at = locked.step_since = timezone.now()
     with t.audited(actor, "submit"):
-        t.write(locked, "status", "review_round", "current_step", "submitted_by", "submitted_at")
+        t.write(
+            locked,
+            *("status", "review_round", "current_step", "submitted_by", "submitted_at"),
+            "step_since",
+        )
         t.record(
             locked,
             kind=Kind.SUBMITTED,
@@ -195,7 +199,8 @@ def activity_approve(
         _decide(locked, actor, ApprovalDecision.Verdict.APPROVE, comment)
         if next_step is not None:
             locked.current_step = next_step
-            t.write(locked, "current_step")
+            locked.step_since = timezone.now()
+            t.write(locked, "current_step", "step_since")
             t.record(
                 locked,
                 kind=Kind.STEP_APPROVED,

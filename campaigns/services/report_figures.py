@@ -461,15 +461,9 @@ def _due_next(f: _Frame) -> tuple[dict[str, int], list[ActivityLine]]:
 
 def _waiting(f: _Frame) -> tuple[int, int | None, list[ActivityLine]]:
     """Activities waiting for an approval, and how long since they reached their step."""
-    waiting = f.activities.filter(status=S.IN_REVIEW).annotate(
-        waiting_since=Subquery(
-            ActivityEvent.objects.filter(
-                activity=OuterRef("pk"), kind__in=[Kind.SUBMITTED, Kind.STEP_APPROVED]
-            )
-            .order_by("-at")
-            .values("at")[:1]
-        )
-    )
+    # step_since: set by submit and by each step's approval (a column, not a subquery over
+    # the events of every waiting activity: 0.5 s of a report at 1M activities, benchmark P5).
+    waiting = f.activities.filter(status=S.IN_REVIEW).annotate(waiting_since=F("step_since"))
     first = list(
         waiting.select_related("campaign", "audience", "current_step").order_by(
             F("waiting_since").asc(nulls_first=True), "pk"

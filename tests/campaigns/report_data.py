@@ -162,6 +162,9 @@ class Scene:
         )
         for kind, at in events:
             event(activity, kind, at)
+        reached = [at for kind, at in events if kind in (Kind.SUBMITTED, Kind.STEP_APPROVED)]
+        if status == S.IN_REVIEW and reached:  # as submit and a step's approval set it
+            OutreachActivity.objects.filter(pk=activity.pk).update(step_since=max(reached))
         if outcome is not None:
             Outcome.objects.create(
                 activity=activity, reach=outcome[0], engagement=outcome[1], recorded_by=self.owner

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.errors import Conflict, InvalidInput, InvalidTransition, NotPermitted, RuleViolation
 from accounts.permissions import team_roles
@@ -217,6 +218,19 @@ def test_an_approval_checks_its_rules_in_two_reads(
     with django_assert_num_queries(5 + overhead):
         done = services.activity_approve(activity=step_two, actor=approver)
     assert done.status == ActivityStatus.APPROVED
+
+
+def test_an_activity_in_review_records_when_it_reached_its_step(draft, planner, reviewer):
+    """What reports sort the waiting list by: the submission, then each step's approval."""
+    first = (timezone.now() - dt.timedelta(days=2)).replace(microsecond=0)
+    second = first + dt.timedelta(hours=30)
+    with time_machine.travel(first, tick=False):
+        submitted = services.activity_submit(activity=draft, actor=planner)
+    with time_machine.travel(second, tick=False):
+        step_two = services.activity_approve(activity=submitted, actor=reviewer)
+    assert submitted.step_since == first
+    stored = OutreachActivity.objects.get(pk=draft.pk).step_since
+    assert stored == step_two.step_since == second
 
 
 def test_each_step_needs_its_role(in_review, approver, viewer, outsider_reviewer) -> None:
