@@ -396,17 +396,7 @@ def evidence_update(*, evidence: EvidenceItem, actor: Any, **changes: Any) -> Ev
     return locked
 
 
-IMPORT_COLUMNS = (
-    "claim",
-    "source_url",
-    "publisher",
-    "published_on",
-    "excerpt",
-    "language",
-    "source_reliability",
-    "information_credibility",
-    "marking",
-)
+IMPORT_COLUMNS = (*_EVIDENCE_CONTENT, "marking")
 _REQUIRED_COLUMNS = {"claim", "source_url", "publisher", "language", "source_reliability"}
 _REQUIRED_COLUMNS |= {"information_credibility"}
 IMPORT_MAX_ROWS = 1000
