@@ -379,7 +379,7 @@ def test_a_failed_activity_is_retried_from_the_ui_by_a_planner_only(
     assert OutreachActivity.objects.get(pk=failed.pk).status == S.APPROVED
 
 
-def test_the_dashboard_panels_keep_their_own_order_and_limits(world, planner) -> None:
+def test_the_dashboard_panels_keep_their_own_order_and_limits(world, planner, outsider) -> None:
     """The three activity panels come from one ranked query: each keeps its order and its
     limit however many rows the others have."""
     from campaigns.selectors import dashboard
@@ -415,6 +415,12 @@ def test_the_dashboard_panels_keep_their_own_order_and_limits(world, planner) ->
     latest = sorted(failed, key=lambda a: a.updated_at, reverse=True)[:20]
     assert [a.pk for a in panels["failures"]] == [a.pk for a in latest]
     assert {a.pk for a in panels["recently_dispatched"]} == {a.pk for a in went_out}
+    theirs = dashboard(user=outsider, now=now)  # another team: none of it, in any panel
+    assert [theirs[name] for name in ("due_soon", "recently_dispatched", "failures")] == [
+        [],
+        [],
+        [],
+    ]
 
 
 def test_the_campaign_page_names_its_teams_audiences_and_themes(client, world, planner) -> None:

@@ -1,0 +1,39 @@
+"""Data migrations do what they say on data that predates them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.utils import timezone
+
+from campaigns import services
+from campaigns.models import ActivityEvent, ActivityStatus, OutreachActivity
+from tests.campaigns.factories import ActivityFactory
+
+pytestmark = pytest.mark.django_db
+
+step_since = importlib.import_module("campaigns.migrations.0007_activity_step_since")
+
+
+def test_step_since_is_filled_from_the_latest_submission_or_step_approval(
+    draft, reviewer, world, planner
+) -> None:
+    now = timezone.now().replace(microsecond=0)
+    with time_machine.travel(now - dt.timedelta(hours=10), tick=False):
+        submitted = services.activity_submit(activity=draft, actor=planner)
+    with time_machine.travel(now - dt.timedelta(hours=5), tick=False):
+        step_two = services.activity_approve(activity=submitted, actor=reviewer)
+    sent_back = ActivityFactory(
+        campaign=world.campaign, owner=planner, status=ActivityStatus.CHANGES_REQUESTED
+    )
+    ActivityEvent.objects.create(activity=sent_back, kind=ActivityEvent.Kind.SUBMITTED)
+    OutreachActivity.objects.update(step_since=None)  # as before the column existed
+
+    step_since.step_since_from_events(apps, None)
+
+    assert OutreachActivity.objects.get(pk=step_two.pk).step_since == now - dt.timedelta(hours=5)
+    assert OutreachActivity.objects.get(pk=sent_back.pk).step_since is None  # not in review
