@@ -65,47 +65,59 @@ class Claimed:
     deferred: list[int]
 
 
+def _claim(now: datetime, take: int) -> list[int]:
+    """Claim up to ``take`` due activities in the caller's transaction (SKIP LOCKED: each row
+    goes to one scheduler) and enqueue them when it commits."""
+    if take <= 0:
+        return []
+    due = list(
+        OutreachActivity.objects.due(now)
+        .filter(~_in_blackout(now))
+        .order_by("scheduled_at", "pk")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", flat=True)[:take]
+    )
+    if due:
+        OutreachActivity.objects.filter(pk__in=due).update(
+            status=S.DISPATCHING, claimed_at=now, version=F("version") + 1, updated_at=now
+        )
+        ActivityEvent.objects.bulk_create(
+            ActivityEvent(
+                activity_id=pk,
+                kind=Kind.DISPATCH_STARTED,
+                from_status=S.APPROVED,
+                to_status=S.DISPATCHING,
+            )
+            for pk in due
+        )
+        transaction.on_commit(partial(_enqueue, due), robust=True)
+    return due
+
+
 @transaction.atomic
 def dispatch_claim_due(
     *, now: datetime | None = None, batch: int | None = None, room: int | None = None
 ) -> Claimed:
-    """Claim up to ``batch`` due activities (no more than ``room``, when given) and re-claim
-    stuck ones; enqueue each on commit.
+    """Claim up to ``batch`` due activities (no more than ``room``, when given), re-claim
+    stuck ones and note those a blackout holds back; enqueue each on commit.
 
     Safe to run from several schedulers at once: SKIP LOCKED hands each row to one of them."""
     now = now or timezone.now()
     batch = batch or settings.CANDOR_DISPATCH_BATCH
-    take = batch if room is None else max(0, min(batch, room))
-    due = (
-        list(
-            OutreachActivity.objects.due(now)
-            .filter(~_in_blackout(now))
-            .order_by("scheduled_at", "pk")
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", flat=True)[:take]
-        )
-        if take
-        else []
-    )
     with audit_context(actor=None, transition="activity_claim"):
-        if due:
-            OutreachActivity.objects.filter(pk__in=due).update(
-                status=S.DISPATCHING, claimed_at=now, version=F("version") + 1, updated_at=now
-            )
-            ActivityEvent.objects.bulk_create(
-                ActivityEvent(
-                    activity_id=pk,
-                    kind=Kind.DISPATCH_STARTED,
-                    from_status=S.APPROVED,
-                    to_status=S.DISPATCHING,
-                )
-                for pk in due
-            )
+        due = _claim(now, batch if room is None else min(batch, room))
         stuck = _reclaim_stuck(now, batch)
         deferred = _note_deferred(now)
-    if due or stuck:
-        transaction.on_commit(partial(_enqueue, [*due, *stuck]), robust=True)
+    if stuck:
+        transaction.on_commit(partial(_enqueue, stuck), robust=True)
     return Claimed(due=due, stuck=stuck, deferred=deferred)
+
+
+@transaction.atomic
+def _claim_more(now: datetime, take: int) -> list[int]:
+    """One more batch of the tick: only the claim (stuck and deferred are done once a tick)."""
+    with audit_context(actor=None, transition="activity_claim"):
+        return _claim(now, take)
 
 
 def dispatch_queued() -> int:
@@ -128,14 +140,13 @@ def dispatch_claim_all_due(*, now: datetime | None = None) -> Claimed:
     batch = settings.CANDOR_DISPATCH_BATCH
     room = settings.CANDOR_DISPATCH_MAX_QUEUED - dispatch_queued()
     claimed = dispatch_claim_due(now=now, batch=batch, room=room)
-    due, stuck, deferred = [*claimed.due], [*claimed.stuck], claimed.deferred
-    room -= len(claimed.due)
-    while len(claimed.due) == batch and room > 0:
-        claimed = dispatch_claim_due(now=now, batch=batch, room=room)
-        due += claimed.due
-        stuck += claimed.stuck
-        room -= len(claimed.due)
-    return Claimed(due=due, stuck=stuck, deferred=deferred)
+    due, last = [*claimed.due], claimed.due
+    room -= len(last)
+    while len(last) == batch and room > 0:
+        last = _claim_more(now, min(batch, room))
+        due += last
+        room -= len(last)
+    return Claimed(due=due, stuck=claimed.stuck, deferred=claimed.deferred)
 
 
 def _reclaim_stuck(now: datetime, batch: int) -> list[int]:

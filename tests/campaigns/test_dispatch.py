@@ -14,6 +14,7 @@ import time_machine
 from django.conf import settings
 from django.core import mail
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.errors import Conflict, InvalidTransition, RuleViolation
 from audiences.models import BlackoutWindow, Channel
@@ -336,8 +337,13 @@ def test_the_tick_claims_batch_after_batch_while_the_queue_has_room(
         with time_machine.travel(now, tick=False):
             return services.dispatch_claim_all_due(now=now)
 
-    first = tick(at).due
+    with CaptureQueriesContext(connection) as queries:
+        first = tick(at).due
     assert first == [a.pk for a in activities[:5]]  # batches of 2, 2 and 1: the queue is full
+    # Stuck and blackout-deferred activities are looked for once a tick, not once a batch.
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum("'deferred'" in q for q in sql) == 1
+    assert sum("dispatching" in q and "SKIP LOCKED" in q for q in sql) == 1
     assert services.dispatch_queued() == 5
     assert tick(at).due == []  # nothing more until a worker starts on one
     for pk in first[:2]:
