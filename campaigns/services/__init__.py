@@ -28,6 +28,7 @@ from campaigns.services.dispatch import (
     dispatch_record_failure,
     dispatch_record_success,
 )
+from campaigns.services.notifications import notification_send, notifications_send_pending
 from campaigns.services.reporting import (
     report_build,
     report_periods_due,
@@ -63,6 +64,8 @@ __all__ = [
     "dispatch_queued",
     "dispatch_record_failure",
     "dispatch_record_success",
+    "notification_send",
+    "notifications_send_pending",
     "report_build",
     "report_periods_due",
     "report_send_due",

@@ -20,7 +20,7 @@ from accounts.errors import Conflict, InvalidTransition, RuleViolation
 from audiences.models import BlackoutWindow, Channel
 from campaigns import channels, services
 from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
-from campaigns.tasks import dispatch_activity, notify_activity_event
+from campaigns.tasks import dispatch_activity
 from messaging import services as messaging
 from tests.audiences.factories import ChannelFactory
 from tests.campaigns.real_parts import HttpReceiver
@@ -204,7 +204,7 @@ def test_an_attempt_costs_a_fixed_handful_of_queries(
         attempt = services.dispatch_prepare(activity_id=approved.pk)
     with django_assert_max_num_queries(0):  # everything that goes out was read under the lock
         channels.webhook_payload(attempt.activity, attempt.dispatch.idempotency_key)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # 6, and the owner's notice in the outbox
         services.dispatch_record_failure(dispatch=attempt.dispatch, error="HTTP 503", final=True)
     # A retry by hand restarts the count of attempts, not their numbering.
     services.activity_retry(activity=OutreachActivity.objects.get(pk=approved.pk), actor=planner)
@@ -213,7 +213,7 @@ def test_an_attempt_costs_a_fixed_handful_of_queries(
     with django_assert_max_num_queries(6):
         again = services.dispatch_prepare(activity_id=approved.pk, now=later)
     assert (again.dispatch.attempt, again.number) == (2, 1)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # 6, and the owner's notice in the outbox
         services.dispatch_record_success(dispatch=again.dispatch, response="HTTP 200")
     assert OutreachActivity.objects.get(pk=approved.pk).status == S.DISPATCHED
 
@@ -278,7 +278,7 @@ def test_reviewers_are_reminded_of_a_long_wait_once(in_review, reviewer, lead) -
     assert remind(50) == [in_review.pk]
     first = in_review.events.filter(kind=Kind.REMINDED).first()
     assert "Waiting at Evidence review for 25 hours" in first.comment
-    assert notify_activity_event(first.pk) == 2
+    assert services.notification_send(event=first) == 2
     assert sorted(mail.outbox[-1].to) == sorted([reviewer.email, lead.email])
 
 
