@@ -251,20 +251,10 @@ def new_event(
     )
 
 
-def record(
-    locked: OutreachActivity,
-    *,
-    kind: str,
-    actor: Any,
-    from_status: str,
-    comment: str = "",
-    changes: dict[str, Any] | None = None,
-    notify: bool = True,
-) -> ActivityEvent:
-    """Append the event to the activity's history and, in the outbox, tell whoever must know."""
-    saved = new_event(
-        locked, kind=kind, actor=actor, from_status=from_status, comment=comment, changes=changes
-    )
+def record(locked: OutreachActivity, *, notify: bool = True, **details: Any) -> ActivityEvent:
+    """Append the event (``details``: as ``new_event`` takes them) to the activity's history
+    and, in the outbox, tell whoever must know."""
+    saved = new_event(locked, **details)  # kind, actor, from_status, comment, changes
     saved.save(force_insert=True)
     if notify:  # the outbox, in this transaction (see services/notifications)
         PendingNotification.objects.create(event=saved, step_id=locked.current_step_id)
