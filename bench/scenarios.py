@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -16,8 +16,9 @@ from campaigns.models import OutreachActivity
 
 
 def _raw_approve(activity: OutreachActivity) -> None:
-    """The baseline: one conditional UPDATE in its own transaction, nothing else."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    """The baseline: one conditional UPDATE, committing itself as ours does (no BEGIN, no
+    COMMIT round trips: until session 3 it ran in a transaction of its own, ~0.3 ms more)."""
+    with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE campaigns_outreachactivity SET status = 'approved', "
             "version = version + 1, approved_content_hash = %s "
