@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from typing import Any
+
 from celery import Task, shared_task
 from django.conf import settings
 
@@ -38,34 +41,51 @@ def notify_activity_event(event_id: int) -> int:
     return len(recipients)
 
 
+def _events_message(recipients: list[str], events: list[ActivityEvent]) -> Any:
+    """One event: the usual e-mail. Several for the same people: one e-mail listing them."""
+    if len(events) == 1:
+        [event] = events
+        return emails.build(
+            "activity_event",
+            recipients,
+            {"event": event, "activity": event.activity},
+            headers={"X-Candor-Event": str(event.pk)},
+        )
+    kinds = Counter(event.get_kind_display().lower() for event in events)
+    return emails.build(
+        "activity_events",
+        recipients,
+        {"events": events, "summary": ", ".join(f"{n} {kind}" for kind, n in kinds.items())},
+        headers={"X-Candor-Event": " ".join(str(event.pk) for event in events)},
+    )
+
+
 @shared_task(bind=True, max_retries=5, time_limit=180, soft_time_limit=160)
 def notify_activity_events(self: Task, event_ids: list[int]) -> int:
-    """E-mail the people each event of a batch concerns, over one SMTP connection. After an
-    error only the events not yet e-mailed are retried, with backoff. Returns how many were
-    told."""
+    """E-mail the people the events of a batch concern: one e-mail per set of recipients,
+    listing their events (a batch of 50 sends tells its owner once, not 50 times), over one
+    SMTP connection. After an error only the e-mails not yet sent are retried, with backoff.
+    Returns how many recipients were told."""
     events = ActivityEvent.objects.select_related(
         "activity__campaign", "activity__audience", "activity__owner", "actor"
     ).in_bulk(event_ids)
+    grouped: dict[tuple[str, ...], list[ActivityEvent]] = defaultdict(list)
+    for event_id in event_ids:
+        event = events.get(event_id)
+        if event is not None:  # else rolled back after all, or never existed
+            recipients = tuple(notification_recipients(event=event))
+            if recipients:
+                grouped[recipients].append(event)
     told = 0
+    groups = list(grouped.items())
     with channels.Session() as session:
-        for n, event_id in enumerate(event_ids):
-            event = events.get(event_id)
-            if event is None:  # rolled back after all, or never existed
-                continue
-            recipients = notification_recipients(event=event)
-            if not recipients:
-                continue
-            message = emails.build(
-                "activity_event",
-                recipients,
-                {"event": event, "activity": event.activity},
-                headers={"X-Candor-Event": str(event.pk)},
-            )
+        for n, (recipients, group) in enumerate(groups):
             try:
-                session.mail(message)
+                session.mail(_events_message(list(recipients), group))
             except OSError as error:  # smtplib's errors are OSErrors
+                rest = [event.pk for _, later in groups[n:] for event in later]
                 countdown = 2 ** (self.request.retries + 1)
-                raise self.retry(args=[event_ids[n:]], countdown=countdown, exc=error) from error
+                raise self.retry(args=[rest], countdown=countdown, exc=error) from error
             told += len(recipients)
     return told
 

@@ -524,3 +524,34 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
     status = dict(OutreachActivity.objects.values_list("pk", "status"))
     assert [status[a.pk] for a in activities] == [S.FAILED] + [S.DISPATCHED] * 10 + [S.FAILED]
     assert set(Dispatch.objects.values_list("result", flat=True)) == {"sent", "failed"}
+
+
+@pytest.mark.django_db
+def test_a_batch_tells_each_owner_once_listing_what_happened(
+    world, planner, reviewer, approver
+) -> None:
+    activities = approved_many(world, planner, reviewer, approver, count=3)
+    claim(due_now(activities[0]))
+    first, second, third = services.dispatch_prepare_batch(activity_ids=[a.pk for a in activities])
+    services.dispatch_record_batch(
+        outcomes=[
+            Outcome(first.dispatch, response="HTTP 200"),
+            Outcome(second.dispatch, response="HTTP 200"),
+            Outcome(third.dispatch, error="HTTP 410 from the partner", final=True),
+        ]
+    )
+    events = ActivityEvent.objects.filter(
+        activity__in=activities, kind__in=["dispatched", "failed"]
+    )
+    mail.outbox = []
+    assert notify_activity_events([e.pk for e in events]) == 1
+    [notice] = mail.outbox
+    assert notice.to == [planner.email]
+    assert notice.subject == "[Candor] 3 activities: 2 dispatched, 1 failed"
+    for activity in activities:
+        assert activity.title in notice.body
+    assert "HTTP 410 from the partner" in notice.body
+    # A batch with one event for its owner sends the usual e-mail.
+    mail.outbox = []
+    assert notify_activity_events([events.get(kind="failed").pk]) == 1
+    assert mail.outbox[0].subject == f"[Candor] {activities[2].title}: failed"
