@@ -92,9 +92,15 @@ def notify_activity_events(self: Task, event_ids: list[int]) -> int:
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_tick() -> dict[str, int]:
-    """The periodic tick: claim due activities (and stuck ones) and enqueue their sends."""
+    """The periodic tick: claim due activities (and stuck ones) and enqueue their sends; enqueue
+    those falling due before the next tick to be claimed and sent at their time."""
     claimed = services.dispatch_claim_all_due()
-    return {"due": len(claimed.due), "stuck": len(claimed.stuck), "deferred": len(claimed.deferred)}
+    return {
+        "due": len(claimed.due),
+        "stuck": len(claimed.stuck),
+        "deferred": len(claimed.deferred),
+        "ahead": len(claimed.ahead),
+    }
 
 
 # A batch stops starting sends after half the lease (``dispatch_send.send_budget``); the last

@@ -17,7 +17,7 @@ PostgreSQL is the source of truth; the broker only carries "look at activity N" 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -46,6 +46,7 @@ class Claimed:
     due: list[int]
     stuck: list[int]
     deferred: list[int]
+    ahead: list[int] = field(default_factory=list)  # falling due before the next tick
 
 
 def _claim(now: datetime, take: int) -> list[int]:
@@ -129,7 +130,57 @@ def dispatch_claim_all_due(*, now: datetime | None = None) -> Claimed:
         last = _claim_more(now, min(batch, room))
         due += last
         room -= len(last)
-    return Claimed(due=due, stuck=claimed.stuck, deferred=claimed.deferred)
+    ahead = dispatch_look_ahead(now=now, room=room)
+    return Claimed(due=due, stuck=claimed.stuck, deferred=claimed.deferred, ahead=ahead)
+
+
+def _send_at(activity_ids: list[int], eta: datetime) -> None:
+    from campaigns.tasks import dispatch_batch
+
+    dispatch_batch.apply_async(args=[activity_ids], kwargs={"claim": True}, eta=eta)
+
+
+def dispatch_look_ahead(*, now: datetime, room: int) -> list[int]:
+    """Enqueue the sends of approved activities that fall due before the next tick, each batch
+    with a Celery ETA at its due time, and change nothing in the database.
+
+    A tick claims only what is due, so an activity due just after a tick waited a whole tick
+    interval. With the lookahead it goes out at its time: its task claims it when it runs
+    (still approved, due, no blackout; a cancel or an edit before then wins) and skips it
+    otherwise. The ETAs are seconds long (the Redis visibility timeout is an hour), and
+    nothing depends on them: a lost or late ETA message leaves the activity approved and due,
+    and the next tick claims it as usual; a duplicate finds it claimed and skips it. Activities
+    due within ``CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS`` of each other share a task."""
+    horizon = settings.CANDOR_DISPATCH_LOOKAHEAD_SECONDS
+    if horizon <= 0 or room <= 0:
+        return []
+    upcoming = list(
+        OutreachActivity.objects.filter(
+            status=S.APPROVED,
+            scheduled_at__gt=now,
+            scheduled_at__lte=now + timedelta(seconds=horizon),
+        )
+        .order_by("scheduled_at", "pk")
+        .values_list("pk", "scheduled_at")[:room]
+    )
+    slot = timedelta(milliseconds=settings.CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS)
+    size = settings.CANDOR_DISPATCH_SEND_BATCH
+    # The task claims only what is due when it runs: its ETA is the last due time of its batch
+    # (plus a little, lest a timer firing a millisecond early leave that one to the next tick).
+    late = timedelta(milliseconds=20)
+    batch: list[tuple[int, datetime]] = []
+    for pk, at in upcoming:
+        if batch and (len(batch) == size or at - batch[0][1] >= slot):
+            transaction.on_commit(
+                partial(_send_at, [p for p, _ in batch], batch[-1][1] + late), robust=True
+            )
+            batch = []
+        batch.append((pk, at))
+    if batch:
+        transaction.on_commit(
+            partial(_send_at, [p for p, _ in batch], batch[-1][1] + late), robust=True
+        )
+    return [pk for pk, _ in upcoming]
 
 
 def _reclaim_stuck(now: datetime, batch: int) -> list[int]:

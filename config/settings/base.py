@@ -280,8 +280,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Dispatch ---------------------------------------------------------------------------------
-# The tick claims due activities from PostgreSQL; nothing is scheduled with Celery ETAs.
+# The tick claims due activities from PostgreSQL. It also enqueues the sends of those falling
+# due within the lookahead (Celery ETAs of at most that long, at their due time; the database
+# is not changed until they run, and the next tick claims whatever they missed): more than the
+# tick interval, so that a late tick leaves no gap; 0 turns it off.
 CANDOR_DISPATCH_TICK_SECONDS = env.float("CANDOR_DISPATCH_TICK_SECONDS", default=5.0)
+CANDOR_DISPATCH_LOOKAHEAD_SECONDS = env.float(
+    "CANDOR_DISPATCH_LOOKAHEAD_SECONDS", default=CANDOR_DISPATCH_TICK_SECONDS + 1.0
+)
+# Activities falling due this close together share a lookahead task (at the last one's time).
+CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS = env.int("CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS", default=200)
 CANDOR_DISPATCH_BATCH = env.int("CANDOR_DISPATCH_BATCH", default=200)
 # Claimed activities go to the workers this many to a send task: prepared under their locks in
 # one transaction, sent one by one over reused connections, recorded in one transaction.

@@ -23,6 +23,7 @@ from accounts.errors import Conflict, InvalidTransition, RuleViolation
 from audiences.models import Audience, BlackoutWindow, Channel
 from campaigns import channels, services
 from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
+from campaigns.services.dispatch import _send_at
 from campaigns.services.dispatch_send import Outcome, enqueue_batches
 from campaigns.tasks import (
     dispatch_activity,
@@ -53,6 +54,14 @@ def queued_activity_ids(broker: redis.Redis) -> list[int]:
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
         ids += args[0]
     return ids
+
+
+def statuses(activities: list[OutreachActivity]) -> set[str]:
+    return set(
+        OutreachActivity.objects.filter(pk__in=[a.pk for a in activities]).values_list(
+            "status", flat=True
+        )
+    )
 
 
 def claim(at: dt.datetime) -> Any:
@@ -555,3 +564,86 @@ def test_a_batch_tells_each_owner_once_listing_what_happened(
     mail.outbox = []
     assert notify_activity_events([events.get(kind="failed").pk]) == 1
     assert mail.outbox[0].subject == f"[Candor] {activities[2].title}: failed"
+
+
+# --- The lookahead: sends enqueued for their due time, nothing claimed early -----------------
+
+
+def tick_at(now: dt.datetime) -> Any:
+    with time_machine.travel(now, tick=False):
+        return services.dispatch_claim_all_due(now=now)
+
+
+@pytest.mark.django_db
+def test_the_lookahead_sends_at_the_due_time_and_a_cancel_before_it_wins(
+    world, planner, reviewer, approver, django_capture_on_commit_callbacks
+) -> None:
+    receiver = HttpReceiver()
+    try:
+        made = approved_many(world, planner, reviewer, approver, count=3)
+        channel = hook(world, receiver)
+        kept, cancelled, later = (rehashed(a, channel=channel) for a in made)
+        due = kept.scheduled_at
+        later = rehashed(later, scheduled_at=due + dt.timedelta(minutes=5))
+        with django_capture_on_commit_callbacks() as callbacks:
+            claimed = tick_at(due - dt.timedelta(seconds=2))
+        assert (claimed.due, sorted(claimed.ahead)) == ([], sorted([kept.pk, cancelled.pk]))
+        [send] = [c for c in callbacks if getattr(c, "func", None) == _send_at]
+        ids, eta = send.args
+        assert sorted(ids) == sorted([kept.pk, cancelled.pk])
+        assert due <= eta < due + dt.timedelta(seconds=1)
+        # Nothing changed in the database: a person may still cancel or edit.
+        assert statuses(made) == {S.APPROVED}
+        assert not ActivityEvent.objects.filter(kind=Kind.DISPATCH_STARTED).exists()
+        services.activity_cancel(
+            activity=OutreachActivity.objects.get(pk=cancelled.pk), actor=planner
+        )
+        # A worker whose clock runs early claims nothing that is not due yet.
+        with time_machine.travel(due - dt.timedelta(seconds=1), tick=False):
+            early = dispatch_batch.apply(args=[ids], kwargs={"claim": True}).get()
+        assert set(early.values()) == {"not dispatching (approved)", "not dispatching (cancelled)"}
+        with time_machine.travel(eta, tick=False):
+            done = dispatch_batch.apply(args=[ids], kwargs={"claim": True}).get()
+            again = dispatch_batch.apply(args=[ids], kwargs={"claim": True}).get()  # duplicate
+    finally:
+        receiver.stop()
+    assert done == {str(kept.pk): "sent", str(cancelled.pk): "not dispatching (cancelled)"}
+    assert again[str(kept.pk)] == "not dispatching (dispatched)"
+    assert [r.key for r in receiver.receipts] == [kept.idempotency_key]
+    assert statuses([kept, cancelled, later]) == {S.DISPATCHED, S.CANCELLED, S.APPROVED}
+    kinds = list(kept.events.values_list("kind", flat=True))
+    assert kinds[-2:] == [Kind.DISPATCH_STARTED, Kind.DISPATCHED]
+
+
+@pytest.mark.django_db
+def test_an_activity_whose_lookahead_message_was_lost_is_claimed_when_due(
+    world, planner, reviewer, approver, django_capture_on_commit_callbacks
+) -> None:
+    [activity] = approved_many(world, planner, reviewer, approver, count=1)
+    due = activity.scheduled_at
+    with django_capture_on_commit_callbacks():  # the ETA message is never sent: lost
+        assert tick_at(due - dt.timedelta(seconds=3)).ahead == [activity.pk]
+    assert tick_at(due - dt.timedelta(seconds=1)).due == []  # not due yet: not claimed early
+    assert tick_at(due + dt.timedelta(seconds=2)).due == [activity.pk]
+    assert dispatch_activity.apply(args=[activity.pk]).get() == "sent"
+    assert statuses([activity]) == {S.DISPATCHED}
+
+
+@pytest.mark.django_db
+def test_the_lookahead_groups_close_due_times_and_respects_the_queue_cap(
+    world, planner, reviewer, approver, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS = 200
+    made = approved_many(world, planner, reviewer, approver, count=5)
+    due = made[0].scheduled_at
+    offsets = [0, 100, 150, 400, 450]  # ms: two slots
+    for activity, ms in zip(made, offsets, strict=True):
+        rehashed(activity, scheduled_at=due + dt.timedelta(milliseconds=ms))
+    with django_capture_on_commit_callbacks() as callbacks:
+        tick_at(due - dt.timedelta(seconds=1))
+    sends = [c.args for c in callbacks if getattr(c, "func", None) == _send_at]
+    assert [ids for ids, _ in sends] == [[a.pk for a in made[:3]], [a.pk for a in made[3:]]]
+    settings.CANDOR_DISPATCH_MAX_QUEUED = 2
+    assert len(tick_at(due - dt.timedelta(seconds=1)).ahead) == 2
+    settings.CANDOR_DISPATCH_LOOKAHEAD_SECONDS = 0
+    assert tick_at(due - dt.timedelta(seconds=1)).ahead == []
