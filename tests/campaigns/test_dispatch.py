@@ -647,3 +647,25 @@ def test_the_lookahead_groups_close_due_times_and_respects_the_queue_cap(
     assert len(tick_at(due - dt.timedelta(seconds=1)).ahead) == 2
     settings.CANDOR_DISPATCH_LOOKAHEAD_SECONDS = 0
     assert tick_at(due - dt.timedelta(seconds=1)).ahead == []
+
+
+@pytest.mark.django_db
+def test_what_a_batch_had_no_time_to_start_is_put_back_not_failed(
+    world, planner, reviewer, approver, settings, django_capture_on_commit_callbacks
+) -> None:
+    """A batch starts sends for half the lease only (its last pending attempts must not look
+    lost while it still works): the rest are withdrawn, unsent, and enqueued again."""
+    activities = approved_many(world, planner, reviewer, approver, count=2)
+    claim(due_now(activities[0]))
+    settings.CANDOR_DISPATCH_LEASE_SECONDS = 0  # no time at all to start a send
+    ids = [a.pk for a in activities]
+    with django_capture_on_commit_callbacks() as callbacks:
+        done = dispatch_batch.apply(args=[ids]).get()
+    assert set(done.values()) == {"put back: the batch ran out of time"}
+    assert not Dispatch.objects.exists()  # no attempt was made, none is counted
+    assert statuses(activities) == {S.DISPATCHING}
+    [again] = [c for c in callbacks if getattr(c, "func", None) == enqueue_batches]
+    assert again.args == (ids,)
+    settings.CANDOR_DISPATCH_LEASE_SECONDS = 120
+    assert set(dispatch_batch.apply(args=[ids]).get().values()) == {"sent"}
+    assert list(Dispatch.objects.values_list("attempt", flat=True)) == [1, 1]
