@@ -12,44 +12,58 @@ from django.test.utils import CaptureQueriesContext
 from bench import world as w
 from bench.harness import Result, per_call
 from campaigns import services
-from campaigns.tasks import notify_activity_event
+from campaigns.models import OutreachActivity
+
+
+def _raw_approve(activity: OutreachActivity) -> None:
+    """The baseline: one conditional UPDATE in its own transaction, nothing else."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_outreachactivity SET status = 'approved', "
+            "version = version + 1, approved_content_hash = %s "
+            "WHERE id = %s AND version = %s AND status = 'in_review'",
+            ["0" * 64, activity.pk, activity.version],
+        )
+        assert cursor.rowcount == 1
 
 
 def p7_approve_transition(scale: float) -> Result:
-    """One approve transition with its audit rows ÷ one raw conditional UPDATE."""
+    """One approve transition with its audit rows ÷ one raw conditional UPDATE, interleaved
+    (one of each in turn, medians), so both see the same machine."""
     world = w.build("p7")
     count = max(20, int(100 * scale))
     ours_rows = w.in_sign_off(world, count)
     raw_rows = w.in_sign_off(world, count)
     approver = w.fresh(world.approver)
+    # Warm-up: a connection prepares its statements on first use.
+    services.activity_approve(activity=ours_rows.pop(), actor=approver)
+    _raw_approve(raw_rows.pop())
 
-    start = time.perf_counter()
-    with CaptureQueriesContext(connection) as queries:
-        for activity in ours_rows:
-            services.activity_approve(activity=activity, actor=approver)
-    ours = (time.perf_counter() - start) / count
-    per_transition = len(queries.captured_queries) / count
+    with CaptureQueriesContext(connection) as queries:  # counted apart: logging costs time
+        services.activity_approve(activity=ours_rows.pop(), actor=approver)
+    _raw_approve(raw_rows.pop())
+    statements = len(queries.captured_queries)
 
-    start = time.perf_counter()
-    for activity in raw_rows:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE campaigns_outreachactivity SET status = 'approved', "
-                "version = version + 1, approved_content_hash = %s "
-                "WHERE id = %s AND version = %s AND status = 'in_review'",
-                ["0" * 64, activity.pk, activity.version],
-            )
-            assert cursor.rowcount == 1
-    raw = (time.perf_counter() - start) / count
-    enqueue = per_call(lambda: notify_activity_event.delay(0), count)
+    ours_samples, raw_samples = [], []
+    for ours_row, raw_row in zip(ours_rows, raw_rows, strict=True):
+        start = time.perf_counter()
+        services.activity_approve(activity=ours_row, actor=approver)
+        ours_samples.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        _raw_approve(raw_row)
+        raw_samples.append(time.perf_counter() - start)
+    assert OutreachActivity.objects.filter(
+        pk__in=[a.pk for a in ours_rows], status="approved", events__kind="approved"
+    ).count() == len(ours_rows)
     return Result(
         "P7 approve transition (+ audit rows)",
-        ours * 1000,
-        raw * 1000,
+        statistics.median(ours_samples) * 1000,
+        statistics.median(raw_samples) * 1000,
         "ms",
         "≤ 3",
-        f"{per_transition:.0f} SQL statements per approval, {count} approvals each; of ours, "
-        f"{enqueue * 1000:.2f} ms is enqueueing the notification (Celery → Redis) on commit",
+        f"{statements} SQL statements per approval (a prepared read, one "
+        f"write); medians of {len(ours_rows)} each, interleaved; audit rows, decision, event and "
+        "the notification's outbox row are written by the one statement",
     )
 
 

@@ -18,6 +18,7 @@ from campaigns.models import (
     Dispatch,
     Outcome,
     OutreachActivity,
+    PendingNotification,
     ReportRun,
     ReportSubscription,
 )
@@ -174,6 +175,17 @@ class ActivityEventAdmin(ActivityScopedAdmin):
     list_display = ("at", "activity", "kind", "actor", "from_status", "to_status")
     list_filter = ("kind",)
     list_select_related = ("activity", "actor")
+
+
+@admin.register(PendingNotification)
+class PendingNotificationAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    """The outbox, to see what waits for the notify tick (a mail server down, say)."""
+
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(event__activity__in=OutreachActivity.objects.visible_to(user))
+
+    list_display = ("created_at", "event", "step")
+    list_select_related = ("event__activity", "step")
 
 
 @admin.register(ApprovalDecision)

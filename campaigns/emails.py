@@ -23,6 +23,7 @@ from typing import Any
 import css_inline
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 
 
@@ -109,15 +110,21 @@ def send(
     headers: dict[str, str] | None = None,
     attachments: Sequence[Attachment] = (),
     inline_images: Sequence[InlineImage] = (),
+    mailer: BaseEmailBackend | None = None,
 ) -> None:
-    """Render the template trio (see ``build``) and send it; nobody to send to sends nothing."""
+    """Render the template trio (see ``build``) and send it; nobody to send to sends nothing.
+    ``mailer``: an open backend to send through (several messages, one SMTP session)."""
     if not to:
         return
-    build(
+    message = build(
         template,
         to,
         context,
         headers=headers,
         attachments=attachments,
         inline_images=inline_images,
-    ).send()
+    )
+    if mailer is None:
+        message.send()
+    else:
+        mailer.send_messages([message])

@@ -337,6 +337,29 @@ class ActivityEvent(models.Model):
         raise TypeError("Activity events are append-only.")
 
 
+class PendingNotification(models.Model):
+    """The outbox of activity notifications: written in the transition's own transaction, so a
+    committed transition is always told (a broker that is down at commit loses nothing), and
+    deleted by ``notifications_send_pending`` (the notify tick) once its e-mail went out."""
+
+    event = models.OneToOneField(
+        ActivityEvent, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # The step the activity was at when the event happened: whose reviewers hear of it,
+    # whatever step the activity has reached by the time the tick sends it.
+    step = models.ForeignKey(
+        ApprovalStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"notify {self.event_id}"
+
+
+# Two approvals of one step in one round: the second is refused by this constraint.
+DECISION_UNIQUE = "decision_one_approval_per_step_round"
+
+
 @pghistory.track()
 class ApprovalDecision(models.Model):
     """One person's verdict on one step of one review round of an activity."""
@@ -362,7 +385,7 @@ class ApprovalDecision(models.Model):
             models.UniqueConstraint(
                 fields=["activity", "step", "review_round"],
                 condition=Q(verdict="approve"),
-                name="decision_one_approval_per_step_round",
+                name=DECISION_UNIQUE,
             ),
             models.CheckConstraint(
                 condition=Q(verdict__in=["approve", "request_changes"]),

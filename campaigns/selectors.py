@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
@@ -30,6 +30,7 @@ from campaigns.models import (
     ActivityEvent,
     ActivityStatus,
     ApprovalDecision,
+    ApprovalStep,
     Campaign,
     OutreachActivity,
     ReportSubscription,
@@ -109,13 +110,16 @@ def people_with_role(*, activity: OutreachActivity, roles: set[str]) -> QuerySet
     )
 
 
-def notification_recipients(*, event: ActivityEvent) -> list[str]:
-    """Who must hear of this event: the next step's reviewers after a submission or a step
-    approval; the owner after anything that needs their action or closes the loop."""
+def notification_recipients(
+    *, event: ActivityEvent, step: ApprovalStep | Literal["current"] | None = "current"
+) -> list[str]:
+    """Who must hear of this event: the reviewers of the step it brought the activity to (its
+    current step unless ``step`` says which) after a submission, a step approval or a
+    reminder; the owner after anything that needs their action or closes the loop."""
     activity = event.activity
     Kind = ActivityEvent.Kind
     if event.kind in (Kind.SUBMITTED, Kind.STEP_APPROVED, Kind.REMINDED):
-        step = activity.current_step
+        step = activity.current_step if step == "current" else step
         if step is None:
             return []
         people = people_with_role(activity=activity, roles={step.required_role}).exclude(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from accounts.errors import Conflict, InvalidInput, RuleViolation
+from accounts.db import RowWithReferences
+from accounts.errors import InvalidInput, RuleViolation
 from accounts.permissions import require
 from campaigns.models import (
     ActivityEvent,
@@ -65,43 +65,47 @@ class _Facts:
     evidence_withdrawn: int
     approved_by_actor: bool
     next_step_id: int | None
+    next_step_name: str | None
 
 
-def _facts_sql() -> str:
+def _facts_columns() -> str:
+    """What the rules check besides the activity's row, as columns of the statement that reads
+    it (``t.read``; aliases: ``t0`` the activity, ``t2`` its current step): the evidence counts
+    (as ``selectors.with_evidence_summary`` counts them), whether the actor already approved a
+    step of this round (four eyes), the policy's next step."""
     citation, evidence = Citation._meta.db_table, EvidenceItem._meta.db_table
     decision, step = ApprovalDecision._meta.db_table, ApprovalStep._meta.db_table
     # Table names come from the models' _meta; every value is a parameter.
     return f"""
-        SELECT
-          (SELECT COUNT(*) FROM {citation} c WHERE c.message_id = %s),
-          (SELECT COUNT(*) FROM {citation} c JOIN {evidence} e ON e.id = c.evidence_id
-            WHERE c.message_id = %s AND e.status = %s),
-          (SELECT COUNT(*) FROM {citation} c JOIN {evidence} e ON e.id = c.evidence_id
-            WHERE c.message_id = %s AND e.status IN (%s, %s)),
-          EXISTS (SELECT 1 FROM {decision} d WHERE d.activity_id = %s AND d.review_round = %s
-            AND d.user_id = %s AND d.verdict = %s),
-          (SELECT s.id FROM {step} s WHERE s.policy_id = %s AND s."order" > %s
-            ORDER BY s."order" LIMIT 1)
+        (SELECT COUNT(*) FROM {citation} c WHERE c.message_id = t0.message_id),
+        (SELECT COUNT(*) FROM {citation} c JOIN {evidence} e ON e.id = c.evidence_id
+          WHERE c.message_id = t0.message_id AND e.status = %s),
+        (SELECT COUNT(*) FROM {citation} c JOIN {evidence} e ON e.id = c.evidence_id
+          WHERE c.message_id = t0.message_id AND e.status IN (%s, %s)),
+        EXISTS (SELECT 1 FROM {decision} d WHERE d.activity_id = t0.id
+          AND d.review_round = t0.review_round AND d.user_id = %s AND d.verdict = %s),
+        (SELECT s.id FROM {step} s WHERE s.policy_id = t2.policy_id AND s."order" > t2."order"
+          ORDER BY s."order" LIMIT 1),
+        (SELECT s.name FROM {step} s WHERE s.policy_id = t2.policy_id AND s."order" > t2."order"
+          ORDER BY s."order" LIMIT 1)
     """  # noqa: S608
 
 
-def _read_facts(locked: OutreachActivity, actor: Any) -> _Facts:
-    """What the rules check besides the locked row: the evidence counts, whether the actor
-    already approved a step of this round (four eyes), the policy's next step. One
-    hand-written statement: built through the ORM (annotations on the lock, or a query each)
-    it cost more to compile than to run (benchmark P7, cProfile)."""
-    step = locked.current_step
-    message = locked.message_id
-    params = [
-        *(message, message, EvidenceItem.Status.VERIFIED, message, *EvidenceItem.WITHDRAWN),
-        *(locked.pk, locked.review_round, getattr(actor, "pk", None)),
-        ApprovalDecision.Verdict.APPROVE,
-        *(step.policy_id if step else None, step.order if step else 0),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_facts_sql(), params)
-        cited, verified, withdrawn, approved, next_step = cursor.fetchone()
-    return _Facts(cited, verified, withdrawn, bool(approved), next_step)
+# One statement, written once and prepared: the activity, its references and the facts.
+_WITH_FACTS = RowWithReferences(OutreachActivity, t.REFERENCES, extra=_facts_columns())
+
+
+def _read(activity: OutreachActivity, actor: Any) -> tuple[OutreachActivity, _Facts]:
+    """The activity as it is now and the facts its rules check, in one prepared statement: built
+    through the ORM, the reads cost more to compile and to plan than to run (benchmark P7)."""
+    params = (
+        *(EvidenceItem.Status.VERIFIED, *EvidenceItem.WITHDRAWN),
+        *(getattr(actor, "pk", None), ApprovalDecision.Verdict.APPROVE),
+    )
+    current, extra = t.read(activity, _WITH_FACTS, *params)
+    cited, verified, withdrawn, approved, next_step, next_step_name = extra
+    facts = _Facts(cited, verified, withdrawn, bool(approved), next_step, next_step_name)
+    return current, facts
 
 
 def _four_eyes(locked: OutreachActivity, facts: _Facts, actor: Any) -> None:
@@ -127,134 +131,116 @@ def _first_step(activity: OutreachActivity) -> ApprovalStep:
     return step
 
 
-@t.atomic
 def activity_submit(*, activity: OutreachActivity, actor: Any) -> OutreachActivity:
     """Send a draft for review; the evidence gate must pass."""
-    locked = t.lock(activity)
-    require(actor, "campaigns.plan", locked)
-    t.check(locked, "submit")
-    if locked.campaign.status == Campaign.Status.CLOSED:
+    current, facts = _read(activity, actor)
+    require(actor, "campaigns.plan", current)
+    t.check(current, "submit")
+    if current.campaign.status == Campaign.Status.CLOSED:
         raise RuleViolation("The campaign is closed.", field="campaign")
-    if locked.scheduled_at <= timezone.now():
+    if current.scheduled_at <= timezone.now():
         raise InvalidInput(
             {"scheduled_at": ["The scheduled time has passed; reschedule before submitting."]}
         )
-    _evidence_gate(locked, _read_facts(locked, actor))
-    from_status = locked.status
-    locked.status = S.IN_REVIEW
-    locked.review_round += 1
-    locked.current_step = _first_step(locked)
-    locked.submitted_by = actor
-    locked.submitted_at = locked.step_since = timezone.now()
+    _evidence_gate(current, facts)
+    from_status = current.status
+    current.status = S.IN_REVIEW
+    current.review_round += 1
+    current.current_step = _first_step(current)
+    current.submitted_by = actor
+    current.submitted_at = current.step_since = timezone.now()
+    event = t.new_event(
+        current,
+        kind=Kind.SUBMITTED,
+        actor=actor,
+        from_status=from_status,
+        changes={"review_round": current.review_round, "step": current.current_step.name},
+    )
+    fields = ("status", "review_round", "current_step", "submitted_by", "submitted_at")
     with t.audited(actor, "submit"):
-        t.write(
-            locked,
-            *("status", "review_round", "current_step", "submitted_by", "submitted_at"),
-            "step_since",
-        )
-        t.record(
-            locked,
-            kind=Kind.SUBMITTED,
-            actor=actor,
-            from_status=from_status,
-            changes={"review_round": locked.review_round, "step": locked.current_step.name},
-        )
-    return locked
+        t.commit(current, (*fields, "step_since"), event)
+    return current
 
 
-def _decide(locked: OutreachActivity, actor: Any, verdict: str, comment: str) -> None:
-    try:
-        # No savepoint: the row lock and the version check already make this the only
-        # decision of its round; should the unique index still refuse it, the Conflict ends
-        # (and rolls back) the whole transaction.
-        ApprovalDecision.objects.create(
-            activity=locked,
-            step=locked.current_step,
-            review_round=locked.review_round,
-            user=actor,
-            verdict=verdict,
-            comment=comment,
-        )
-    except IntegrityError as error:
-        raise Conflict("This step was approved by someone else a moment ago.") from error
+def _decision(locked: OutreachActivity, actor: Any, verdict: str, comment: str) -> ApprovalDecision:
+    # The unique constraint on (activity, step, round) makes it the only decision of its step:
+    # should another person's land first, ``t.commit`` answers Conflict.
+    return ApprovalDecision(
+        activity=locked,
+        step=locked.current_step,
+        review_round=locked.review_round,
+        user=actor,
+        verdict=verdict,
+        comment=comment,
+    )
 
 
-@t.atomic
 def activity_approve(
     *, activity: OutreachActivity, actor: Any, comment: str = ""
 ) -> OutreachActivity:
     """Approve the current step. The evidence review needs every cited item verified; the last
     step freezes the content by storing its hash."""
-    locked = t.lock(activity)
-    t.check(locked, "approve")
-    step = locked.current_step
+    current, facts = _read(activity, actor)
+    t.check(current, "approve")
+    step = current.current_step
     assert step is not None  # guaranteed by the activity_in_review_has_step constraint
-    require(actor, step.permission, locked)
-    facts = _read_facts(locked, actor)
-    _four_eyes(locked, facts, actor)
-    _evidence_gate(locked, facts, all_verified=step.kind == ApprovalStep.Kind.EVIDENCE_REVIEW)
-    next_step = ApprovalStep.objects.get(pk=facts.next_step_id) if facts.next_step_id else None
-    from_status = locked.status
+    require(actor, step.permission, current)
+    _four_eyes(current, facts, actor)
+    _evidence_gate(current, facts, all_verified=step.kind == ApprovalStep.Kind.EVIDENCE_REVIEW)
+    decision = _decision(current, actor, ApprovalDecision.Verdict.APPROVE, comment)
+    from_status = current.status
+    if facts.next_step_id is not None:
+        current.current_step_id = facts.next_step_id  # its row is read when someone needs it
+        current.step_since = timezone.now()
+        fields: tuple[str, ...] = ("current_step", "step_since")
+        kind, changes = Kind.STEP_APPROVED, {"step": step.name, "next_step": facts.next_step_name}
+    else:
+        current.status = S.APPROVED
+        current.current_step = None
+        current.approved_content_hash = current.content_hash()
+        current.approved_at = timezone.now()
+        fields = ("status", "current_step", "approved_content_hash", "approved_at")
+        kind, changes = (
+            Kind.APPROVED,
+            {"step": step.name, "content_hash": current.approved_content_hash},
+        )
+    event = t.new_event(
+        current, kind=kind, actor=actor, from_status=from_status, comment=comment, changes=changes
+    )
     with t.audited(actor, "approve"):
-        _decide(locked, actor, ApprovalDecision.Verdict.APPROVE, comment)
-        if next_step is not None:
-            locked.current_step = next_step
-            locked.step_since = timezone.now()
-            t.write(locked, "current_step", "step_since")
-            t.record(
-                locked,
-                kind=Kind.STEP_APPROVED,
-                actor=actor,
-                from_status=from_status,
-                comment=comment,
-                changes={"step": step.name, "next_step": next_step.name},
-            )
-        else:
-            locked.status = S.APPROVED
-            locked.current_step = None
-            locked.approved_content_hash = locked.content_hash()
-            locked.approved_at = timezone.now()
-            t.write(locked, "status", "current_step", "approved_content_hash", "approved_at")
-            t.record(
-                locked,
-                kind=Kind.APPROVED,
-                actor=actor,
-                from_status=from_status,
-                comment=comment,
-                changes={"step": step.name, "content_hash": locked.approved_content_hash},
-            )
-    return locked
+        t.commit(current, fields, event, decision=decision)
+    return current
 
 
-@t.atomic
 def activity_request_changes(
     *, activity: OutreachActivity, actor: Any, comment: str
 ) -> OutreachActivity:
     """Send an activity in review back to its owner, saying what must change."""
-    locked = t.lock(activity)
-    t.check(locked, "request_changes")
-    step = locked.current_step
+    current, _ = t.read(activity)
+    t.check(current, "request_changes")
+    step = current.current_step
     assert step is not None
-    require(actor, step.permission, locked)
+    require(actor, step.permission, current)
     if not comment.strip():
         raise InvalidInput({"comment": ["Say what must change."]})
-    if actor.pk in (locked.owner_id, locked.submitted_by_id):
+    if actor.pk in (current.owner_id, current.submitted_by_id):
         raise RuleViolation(
             "You drafted or submitted this activity; edit it instead of reviewing it.",
             code="four_eyes",
         )
-    from_status = locked.status
+    verdict = ApprovalDecision.Verdict.REQUEST_CHANGES
+    decision = _decision(current, actor, verdict, comment.strip())
+    from_status = current.status
+    current.status = S.CHANGES_REQUESTED
+    current.current_step = None
+    event = t.new_event(
+        current,
+        kind=Kind.CHANGES_REQUESTED,
+        actor=actor,
+        from_status=from_status,
+        comment=comment.strip(),
+        changes={"step": step.name},
+    )
     with t.audited(actor, "request_changes"):
-        _decide(locked, actor, ApprovalDecision.Verdict.REQUEST_CHANGES, comment.strip())
-        locked.status = S.CHANGES_REQUESTED
-        locked.current_step = None
-        t.write(locked, "status", "current_step")
-        t.record(
-            locked,
-            kind=Kind.CHANGES_REQUESTED,
-            actor=actor,
-            from_status=from_status,
-            comment=comment.strip(),
-            changes={"step": step.name},
-        )
-    return locked
+        t.commit(current, ("status", "current_step"), event, decision=decision)
+    return current

@@ -14,9 +14,9 @@
    batch and the process's keep-alive HTTP connections); one send's error is that activity's
    alone.
 3. ``dispatch_record_batch`` writes every outcome in one transaction: a bulk UPDATE of the
-   attempts, one UPDATE per new status, one INSERT of the events, one notification task for
-   the batch, and the retries (transient errors, bounded, with backoff per activity) enqueued
-   on commit.
+   attempts, one UPDATE per new status, one INSERT of the events, one INSERT of their
+   notifications into the outbox, and the retries (transient errors, bounded, with
+   backoff per activity) enqueued on commit.
 
 A batch costs the same dozen statements whatever its size (it was 12 per activity).
 """
@@ -39,7 +39,13 @@ from django.utils import timezone
 from accounts.audit import audit_context
 from audiences.models import BlackoutWindow
 from campaigns import channels
-from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
+from campaigns.models import (
+    ActivityEvent,
+    ActivityStatus,
+    Dispatch,
+    OutreachActivity,
+    PendingNotification,
+)
 from messaging.models import EvidenceItem
 
 logger = logging.getLogger(__name__)
@@ -78,11 +84,12 @@ def enqueue_batches(activity_ids: Sequence[int], *, countdown: float | None = No
 
 
 def notify_events(event_ids: Sequence[int]) -> None:
-    """After commit, one notification task for the events of a batch."""
+    """Put the events of a batch in the notification outbox, in one INSERT (the notify tick
+    e-mails them; see services/notifications)."""
     if event_ids:
-        from campaigns.tasks import notify_activity_events
-
-        transaction.on_commit(partial(notify_activity_events.delay, list(event_ids)), robust=True)
+        PendingNotification.objects.bulk_create(
+            PendingNotification(event_id=pk, step=None) for pk in event_ids
+        )
 
 
 def bulk_events(events: list[ActivityEvent]) -> list[int]:

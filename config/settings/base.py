@@ -323,7 +323,15 @@ CANDOR_REPORT_LATE_AFTER_SECONDS = env.float("CANDOR_REPORT_LATE_AFTER_SECONDS",
 CANDOR_REPORT_CATCH_UP_DAYS = env.int("CANDOR_REPORT_CATCH_UP_DAYS", default=35)
 # Rows listed per section of a report (the figures always count everything).
 CANDOR_REPORT_LIST_LIMIT = env.int("CANDOR_REPORT_LIST_LIMIT", default=20)
+# Activity notifications wait in an outbox table; this tick e-mails them, this many a batch.
+CANDOR_NOTIFY_TICK_SECONDS = env.float("CANDOR_NOTIFY_TICK_SECONDS", default=2.0)
+CANDOR_NOTIFY_BATCH = env.int("CANDOR_NOTIFY_BATCH", default=100)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "notify-tick": {
+        "task": "campaigns.tasks.notify_tick",
+        "schedule": CANDOR_NOTIFY_TICK_SECONDS,
+        "options": {"expires": CANDOR_NOTIFY_TICK_SECONDS},
+    },
     "dispatch-tick": {
         "task": "campaigns.tasks.dispatch_tick",
         "schedule": CANDOR_DISPATCH_TICK_SECONDS,

@@ -208,6 +208,7 @@ class Celery:
             "DATABASE_URL": database_url(),
             "REDIS_URL": broker,
             "CANDOR_DISPATCH_TICK_SECONDS": "0.5",
+            "CANDOR_NOTIFY_TICK_SECONDS": "0.5",
             "CANDOR_DISPATCH_LEASE_SECONDS": "3",
             "CANDOR_DISPATCH_RETRY_BACKOFF": "0.2",
             "CANDOR_VAR_DIR": str(self.tmp),

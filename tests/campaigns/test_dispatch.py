@@ -22,15 +22,16 @@ from django.utils import timezone
 from accounts.errors import Conflict, InvalidTransition, RuleViolation
 from audiences.models import Audience, BlackoutWindow, Channel
 from campaigns import channels, services
-from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
+from campaigns.models import (
+    ActivityEvent,
+    ActivityStatus,
+    Dispatch,
+    OutreachActivity,
+    PendingNotification,
+)
 from campaigns.services.dispatch import _send_at
 from campaigns.services.dispatch_send import Outcome, enqueue_batches
-from campaigns.tasks import (
-    dispatch_activity,
-    dispatch_batch,
-    notify_activity_event,
-    notify_activity_events,
-)
+from campaigns.tasks import dispatch_activity, dispatch_batch
 from messaging import services as messaging
 from tests.audiences.factories import ChannelFactory
 from tests.campaigns.real_parts import HttpReceiver
@@ -233,7 +234,7 @@ def test_an_attempt_costs_a_fixed_handful_of_queries(
         attempt = services.dispatch_prepare(activity_id=approved.pk)
     with django_assert_max_num_queries(0):  # everything that goes out was read under the lock
         channels.webhook_payload(attempt.activity, attempt.dispatch.idempotency_key)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # 6, and the owner's notice in the outbox
         services.dispatch_record_failure(dispatch=attempt.dispatch, error="HTTP 503", final=True)
     # A retry by hand restarts the count of attempts, not their numbering.
     services.activity_retry(activity=OutreachActivity.objects.get(pk=approved.pk), actor=planner)
@@ -242,7 +243,7 @@ def test_an_attempt_costs_a_fixed_handful_of_queries(
     with django_assert_max_num_queries(6):
         again = services.dispatch_prepare(activity_id=approved.pk, now=later)
     assert (again.dispatch.attempt, again.number) == (2, 1)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # 6, and the owner's notice in the outbox
         services.dispatch_record_success(dispatch=again.dispatch, response="HTTP 200")
     assert OutreachActivity.objects.get(pk=approved.pk).status == S.DISPATCHED
 
@@ -307,7 +308,7 @@ def test_reviewers_are_reminded_of_a_long_wait_once(in_review, reviewer, lead) -
     assert remind(50) == [in_review.pk]
     first = in_review.events.filter(kind=Kind.REMINDED).first()
     assert "Waiting at Evidence review for 25 hours" in first.comment
-    assert notify_activity_event(first.pk) == 2
+    assert services.notification_send(event=first) == 2
     assert sorted(mail.outbox[-1].to) == sorted([reviewer.email, lead.email])
 
 
@@ -473,10 +474,12 @@ def test_a_batch_holds_every_rule_per_activity_and_sends_the_rest_once(
             str(transient.pk): f"retry in {settings.CANDOR_DISPATCH_RETRY_BACKOFF:g} s",
             **{str(a.pk): "sent" for a in rest},
         }
-        # One notification task for the batch's sends, one for its recalls; one retry task.
-        notices = [c for c in callbacks if getattr(c, "func", None) == notify_activity_events.delay]
-        assert len(notices) == 2
-        told = ActivityEvent.objects.filter(pk__in=[i for n in notices for i in n.args[0]])
+        # The owner hears of what happened in the outbox, written with the batch.
+        told = ActivityEvent.objects.filter(
+            pk__in=PendingNotification.objects.values("event_id"),
+            activity__in=batch,
+            kind__in=[Kind.CHANGES_REQUESTED, Kind.FAILED, Kind.DISPATCHED],
+        )
         assert sorted(told.values_list("activity_id", "kind")) == sorted(
             [(changed.pk, Kind.CHANGES_REQUESTED), (permanent.pk, Kind.FAILED)]
             + [(a.pk, Kind.DISPATCHED) for a in rest]
@@ -513,8 +516,8 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
     world, planner, reviewer, approver, django_assert_max_num_queries
 ) -> None:
     """Prepared with one lock query, one read of earlier attempts, one INSERT and one UPDATE;
-    recorded with one UPDATE per kind of row and one INSERT of events: 6 + 7 statements for a
-    batch of 1 or of 11 (it was 12 for every activity)."""
+    recorded with one UPDATE per kind of row and one INSERT each of events and of their
+    notifications: 6 + 8 statements for a batch of 1 or of 11 (it was 13 for every activity)."""
     activities = approved_many(world, planner, reviewer, approver, count=12)
     claim(due_now(activities[0]))
     for batch in (activities[:1], activities[1:]):
@@ -526,7 +529,7 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
                 channels.webhook_payload(attempt.activity, attempt.dispatch.idempotency_key)
         *sent, last = attempts
         outcomes = [Outcome(a.dispatch, response="HTTP 200") for a in sent]
-        with django_assert_max_num_queries(7):
+        with django_assert_max_num_queries(8):
             services.dispatch_record_batch(
                 outcomes=[*outcomes, Outcome(last.dispatch, error="HTTP 410", final=True)]
             )
@@ -540,6 +543,7 @@ def test_a_batch_tells_each_owner_once_listing_what_happened(
     world, planner, reviewer, approver
 ) -> None:
     activities = approved_many(world, planner, reviewer, approver, count=3)
+    services.notifications_send_pending()  # what the workflow had to tell
     claim(due_now(activities[0]))
     first, second, third = services.dispatch_prepare_batch(activity_ids=[a.pk for a in activities])
     services.dispatch_record_batch(
@@ -549,21 +553,14 @@ def test_a_batch_tells_each_owner_once_listing_what_happened(
             Outcome(third.dispatch, error="HTTP 410 from the partner", final=True),
         ]
     )
-    events = ActivityEvent.objects.filter(
-        activity__in=activities, kind__in=["dispatched", "failed"]
-    )
     mail.outbox = []
-    assert notify_activity_events([e.pk for e in events]) == 1
+    assert services.notifications_send_pending() == 3
     [notice] = mail.outbox
     assert notice.to == [planner.email]
     assert notice.subject == "[Candor] 3 activities: 2 dispatched, 1 failed"
     for activity in activities:
         assert activity.title in notice.body
     assert "HTTP 410 from the partner" in notice.body
-    # A batch with one event for its owner sends the usual e-mail.
-    mail.outbox = []
-    assert notify_activity_events([events.get(kind="failed").pk]) == 1
-    assert mail.outbox[0].subject == f"[Candor] {activities[2].title}: failed"
 
 
 # --- The lookahead: sends enqueued for their due time, nothing claimed early -----------------

@@ -109,3 +109,42 @@ def test_the_embedded_default_serves_the_pages_and_the_api_list(sqlite_demo) -> 
     listed, same = sqlite_demo("shell", "-c", SIGNED_IN_TOUR).splitlines()[-1].split()
     assert int(listed) > 10
     assert same == "True"
+
+
+TRANSITIONS_TOUR = """
+from accounts.errors import Conflict
+from campaigns import services
+from campaigns.models import ActivityStatus, ApprovalDecision, OutreachActivity
+from campaigns.models import PendingNotification
+from campaigns.selectors import people_with_role
+activity = OutreachActivity.objects.filter(status=ActivityStatus.IN_REVIEW).first()
+step = activity.current_step
+this_round = activity.decisions.filter(review_round=activity.review_round)
+done = set(this_round.values_list("user", flat=True))
+actor = next(
+    u for u in people_with_role(activity=activity, roles={step.required_role})
+    if u.pk not in {activity.owner_id, activity.submitted_by_id, *done}
+)
+before = (ApprovalDecision.objects.count(), PendingNotification.objects.count())
+after = services.activity_approve(activity=activity, actor=actor, comment="Checked on SQLite.")
+stored = OutreachActivity.objects.get(pk=activity.pk)
+moved = (stored.version == activity.version + 1, stored.current_step_id != step.pk)
+counts = (ApprovalDecision.objects.count(), PendingNotification.objects.count())
+written = (counts[0] - before[0], counts[1] - before[1])
+try:
+    services.activity_approve(activity=activity, actor=actor)
+    stale = "accepted"
+except Conflict:
+    stale = "conflict"
+print(*moved, *written, stale, stored.events.last().comment == "Checked on SQLite.")
+"""
+
+
+def test_the_embedded_default_runs_a_transition_read_and_written_without_postgresql(
+    sqlite_demo,
+) -> None:
+    """The SQLite paths of a reviewer's transition: the activity and its facts read by one
+    hand-written statement (no prepared statements there), the writes one after another in a
+    transaction (no data-modifying CTEs there), a stale copy refused."""
+    out = sqlite_demo("shell", "-c", TRANSITIONS_TOUR).splitlines()[-1].split()
+    assert out == ["True", "True", "1", "1", "conflict", "True"]

@@ -1,0 +1,137 @@
+"""How a reviewer's transition reaches the database (``campaigns/services/_transitions.py``):
+one prepared read of the activity with its references and facts, then one conditional write
+that applies only to the version read (benchmark P7)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from accounts.db import RowWithReferences
+from accounts.errors import Conflict
+from accounts.permissions import team_roles
+from campaigns import services
+from campaigns.models import (
+    ActivityEvent,
+    ActivityStatus,
+    ApprovalDecision,
+    OutreachActivity,
+    PendingNotification,
+)
+from campaigns.services import _transitions as t
+from tests.audiences.factories import SegmentFactory
+
+pytestmark = pytest.mark.django_db
+Kind = ActivityEvent.Kind
+
+
+def written() -> tuple[int, int, int]:
+    return (
+        ApprovalDecision.objects.count(),
+        ActivityEvent.objects.count(),
+        PendingNotification.objects.count(),
+    )
+
+
+def test_an_approval_is_one_read_and_one_write(
+    in_review, reviewer, approver, django_assert_num_queries
+) -> None:
+    for actor in (reviewer, approver):
+        team_roles(actor)  # as a request's user has them (accounts.backends)
+    with django_assert_num_queries(2):
+        step_two = services.activity_approve(activity=in_review, actor=reviewer)
+    with django_assert_num_queries(2):
+        done = services.activity_approve(activity=step_two, actor=approver)
+    assert done.status == ActivityStatus.APPROVED
+    stored = OutreachActivity.objects.get(pk=in_review.pk)
+    assert (stored.version, stored.status) == (in_review.version + 2, ActivityStatus.APPROVED)
+    assert stored.approved_content_hash == stored.content_hash()
+    assert [e.kind for e in stored.events.order_by("pk")][-2:] == [
+        Kind.STEP_APPROVED,
+        Kind.APPROVED,
+    ]
+    step_event = stored.events.get(kind=Kind.STEP_APPROVED)
+    assert step_event.changes["next_step"] == step_two.current_step.name
+    assert step_event.to_status == ActivityStatus.IN_REVIEW
+    # Each step's reviewers are told of the step it reached, whatever happened since.
+    steps = dict(PendingNotification.objects.values_list("event__kind", "step__name"))
+    assert steps[Kind.STEP_APPROVED] == step_two.current_step.name
+    assert steps[Kind.APPROVED] is None
+
+
+def test_a_write_made_for_a_version_that_moved_on_writes_nothing(in_review, reviewer, planner):
+    current, _ = t.read(in_review)
+    services.activity_update(activity=in_review, actor=planner, title="Renamed meanwhile")
+    before = written()
+    event = t.new_event(current, kind=Kind.STEP_APPROVED, actor=reviewer, from_status="in_review")
+    decision = ApprovalDecision(
+        activity=current,
+        step=current.current_step,
+        review_round=current.review_round,
+        user=reviewer,
+        verdict="approve",
+    )
+    with pytest.raises(Conflict, match="Someone else changed this activity first"):
+        t.commit(current, ("step_since",), event, decision=decision)
+    assert written() == before  # no decision, no event, no outbox row
+    assert OutreachActivity.objects.get(pk=in_review.pk).title == "Renamed meanwhile"
+
+
+def test_a_step_decided_by_someone_else_first_is_a_conflict(in_review, reviewer, lead) -> None:
+    """The database's own guard, should two decisions of one step ever reach it: the unique
+    constraint, answered as a Conflict, with nothing of the transition written."""
+    ApprovalDecision.objects.create(
+        activity=in_review,
+        step=in_review.current_step,
+        review_round=in_review.review_round,
+        user=lead,
+        verdict="approve",
+    )
+    before = written()
+    # (In the caller's transaction, as a view's: the refused statement rolls back with it.)
+    with pytest.raises(Conflict, match="approved by someone else"), transaction.atomic():
+        services.activity_approve(activity=in_review, actor=reviewer)
+    assert written() == before
+    stored = OutreachActivity.objects.get(pk=in_review.pk)
+    assert (stored.version, stored.current_step_id) == (
+        in_review.version,
+        in_review.current_step_id,
+    )
+
+
+def test_a_stale_copy_is_refused_before_any_rule_runs(in_review, reviewer, planner) -> None:
+    services.activity_update(activity=in_review, actor=planner, title="Renamed meanwhile")
+    before = written()
+    with pytest.raises(Conflict, match=r"it is now In review, version \d+"):
+        services.activity_request_changes(activity=in_review, actor=reviewer, comment="Fix it.")
+    assert written() == before
+
+
+def test_the_prepared_read_gives_what_the_orm_gives(in_review, world) -> None:
+    references = t.REFERENCES
+    in_review.segment = SegmentFactory(audience=world.audience)
+    in_review.save(update_fields=["segment"])
+    statement = RowWithReferences(OutreachActivity, references, extra="t0.version * 10")
+    for _ in range(2):
+        read, extra = statement.get(in_review.pk)
+    orm = OutreachActivity.objects.select_related(*references).get(pk=in_review.pk)
+    assert extra == (orm.version * 10,)
+    for obj, expected in [(read, orm), *((getattr(read, r), getattr(orm, r)) for r in references)]:
+        assert type(obj) is type(expected)
+        for field in expected._meta.concrete_fields:
+            got, want = getattr(obj, field.attname), getattr(expected, field.attname)
+            assert (got, type(got)) == (want, type(want)), (type(expected).__name__, field.name)
+    assert read.audience.languages == orm.audience.languages  # JSON, decoded
+    assert read.content_hash() == orm.content_hash()
+    assert statement.get(0) == (None, ())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("t0.version * 10" in sql for sql in prepared)  # planned once, then reused
+
+
+def test_a_null_reference_reads_as_none(in_review) -> None:
+    read, _ = RowWithReferences(OutreachActivity, ("segment", "current_step")).get(in_review.pk)
+    assert read.segment is None
+    assert read.segment_id is None
+    assert read.current_step.pk == in_review.current_step_id
