@@ -67,20 +67,20 @@ def _send_batch(batch: int) -> tuple[int, bool]:
             "activity__campaign", "activity__audience", "activity__owner", "actor"
         )
         by_id = events.in_bulk(pending)
-        # Whose e-mail each event is; several events for the same people (a dispatch batch
-        # tells its owner of 50 sends) go out as one e-mail listing them.
-        grouped: dict[tuple[str, ...], list[ActivityEvent]] = defaultdict(list)
+        # Whose e-mail each event is; several events of one kind for the same people (a
+        # dispatch batch tells its owner of 50 sends) go out as one e-mail listing them.
+        grouped: dict[tuple[tuple[str, ...], str], list[ActivityEvent]] = defaultdict(list)
         sent: list[int] = []
         for event_id in pending:
             event = by_id.get(event_id)  # gone only if its activity was deleted
             recipients = notification_recipients(event=event, step=steps[event_id]) if event else []
             if recipients:
-                grouped[tuple(recipients)].append(event)
+                grouped[tuple(recipients), event.kind].append(event)
             else:
                 sent.append(event_id)
         try:
             with mailers.default as mailer:
-                for recipients, events in grouped.items():
+                for (recipients, _), events in grouped.items():
                     if len(events) == 1:
                         notification_send(event=events[0], step=steps[events[0].pk], mailer=mailer)
                     else:
