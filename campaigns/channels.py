@@ -7,18 +7,20 @@ so a receiver can drop a re-send after a crash; and every outreach names its spe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import http.client
 import json
+import os
 import smtplib
 import time
-import urllib.error
-import urllib.request
 from email.utils import formataddr, parseaddr
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mailers
 
 from audiences.models import Channel
 from campaigns import emails
@@ -39,14 +41,51 @@ class PermanentError(Exception):
     """The send failed in a way no retry will fix."""
 
 
+class Session:
+    """The connections a batch of sends reuses: one SMTP connection, opened on first use and
+    closed with the session (opened again after an error), and the worker process's keep-alive
+    HTTP connection to each webhook host."""
+
+    def __init__(self) -> None:
+        self._mailer: Any = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._drop_mailer()
+
+    def send(self, activity: OutreachActivity, key: str) -> str:
+        """Send the activity through its channel."""
+        kind = activity.channel.kind
+        if kind == Channel.Kind.EMAIL:
+            return _send_email(activity, key, self)
+        if kind == Channel.Kind.WEBHOOK:
+            return _send_webhook(activity, key)
+        return _notify_officer(activity, key, self)
+
+    def mail(self, message: EmailMessage) -> None:
+        """Send ``message`` over the session's SMTP connection."""
+        if self._mailer is None:
+            self._mailer = mailers.default
+            self._mailer.open()
+        try:
+            self._mailer.send_messages([message])
+        except BaseException:
+            self._drop_mailer()  # the connection's state is unknown: the next send reconnects
+            raise
+
+    def _drop_mailer(self) -> None:
+        mailer, self._mailer = self._mailer, None
+        if mailer is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                mailer.close()
+
+
 def send(activity: OutreachActivity, key: str) -> str:
-    """Send the activity through its channel."""
-    kind = activity.channel.kind
-    if kind == Channel.Kind.EMAIL:
-        return _send_email(activity, key)
-    if kind == Channel.Kind.WEBHOOK:
-        return _send_webhook(activity, key)
-    return _notify_officer(activity, key)
+    """Send one activity through its channel (a session of its own)."""
+    with Session() as session:
+        return session.send(activity, key)
 
 
 def _sender(activity: OutreachActivity) -> str:
@@ -55,7 +94,7 @@ def _sender(activity: OutreachActivity) -> str:
     return formataddr((activity.campaign.attributed_to, address))
 
 
-def _send_email(activity: OutreachActivity, key: str) -> str:
+def _send_email(activity: OutreachActivity, key: str, session: Session) -> str:
     message = activity.message
     text = message.body
     if message.call_to_action:
@@ -73,7 +112,7 @@ def _send_email(activity: OutreachActivity, key: str) -> str:
         },
     )
     try:
-        email.send()
+        session.mail(email)
     except smtplib.SMTPRecipientsRefused as error:
         raise PermanentError(f"recipients refused: {error.recipients}") from error
     except (smtplib.SMTPException, OSError) as error:
@@ -107,45 +146,91 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"v1={digest.hexdigest()}"
 
 
+# Per worker process (a forked child must not share its parent's sockets): scheme, host and
+# port → an open HTTP/1.1 connection, reused while the receiver keeps it alive.
+_connections: dict[tuple[int, str, str], http.client.HTTPConnection] = {}
+
+
+def _connection(url: SplitResult) -> tuple[http.client.HTTPConnection, bool]:
+    """The process's connection to the URL's host, and whether it was used before."""
+    key = (os.getpid(), url.scheme, url.netloc)
+    if key in _connections:
+        return _connections[key], True
+    timeout = settings.CANDOR_WEBHOOK_TIMEOUT
+    connection = (
+        http.client.HTTPSConnection(url.netloc, timeout=timeout)
+        if url.scheme == "https"
+        else http.client.HTTPConnection(url.netloc, timeout=timeout)
+    )
+    _connections[key] = connection
+    return connection, False
+
+
+def _forget(url: SplitResult) -> None:
+    connection = _connections.pop((os.getpid(), url.scheme, url.netloc), None)
+    if connection is not None:
+        connection.close()
+
+
+def _post(url: SplitResult, body: bytes, headers: dict[str, str]) -> int:
+    """POST over the kept-alive connection; its status. A kept connection the receiver closed
+    meanwhile fails before any answer: that POST is made once more on a new connection (if the
+    receiver did get the first, the idempotency key lets it drop the second)."""
+    target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    for _ in range(2):
+        connection, reused = _connection(url)
+        try:
+            connection.request("POST", target, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            _forget(url)
+            if not reused:
+                raise
+            continue
+        except BaseException:
+            _forget(url)
+            raise
+        if response.will_close:
+            _forget(url)
+        return response.status
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _send_webhook(activity: OutreachActivity, key: str) -> str:
     channel = activity.channel
     body = json.dumps(webhook_payload(activity, key), ensure_ascii=False).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - the URL is a validated http(s) URLField
-        channel.webhook_url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Candor-Dispatch/1",
-            KEY_HEADER: key,
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(channel.webhook_secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Candor-Dispatch/1",
+        KEY_HEADER: key,
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(channel.webhook_secret, timestamp, body),
+    }
     try:
-        with urllib.request.urlopen(  # noqa: S310
-            request, timeout=settings.CANDOR_WEBHOOK_TIMEOUT
-        ) as response:
-            return f"HTTP {response.status}"
-    except urllib.error.HTTPError as error:
-        if error.code >= 500 or error.code in (408, 429):
-            raise TransientError(f"HTTP {error.code} from {channel.webhook_url}") from error
-        raise PermanentError(f"HTTP {error.code} from {channel.webhook_url}") from error
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        status = _post(urlsplit(channel.webhook_url), body, headers)
+    except (http.client.HTTPException, TimeoutError, OSError) as error:
         raise TransientError(f"{error!r} (POST {channel.webhook_url})") from error
+    if status >= 500 or status in (408, 429):
+        raise TransientError(f"HTTP {status} from {channel.webhook_url}")
+    if status >= 300:  # a redirect is not followed: the partner must give the endpoint itself
+        raise PermanentError(f"HTTP {status} from {channel.webhook_url}")
+    return f"HTTP {status}"
 
 
-def _notify_officer(activity: OutreachActivity, key: str) -> str:
+def _notify_officer(activity: OutreachActivity, key: str, session: Session) -> str:
     officer = activity.channel.officer
     if officer is None or not officer.email:
         raise PermanentError("The manual channel has no responsible officer with an e-mail.")
     try:
-        emails.send(
-            "manual_dispatch",
-            [officer.email],
-            {"activity": activity, "officer": officer, "key": key},
-            headers={"X-Candor-Idempotency-Key": key},
+        session.mail(
+            emails.build(
+                "manual_dispatch",
+                [officer.email],
+                {"activity": activity, "officer": officer, "key": key},
+                headers={"X-Candor-Idempotency-Key": key},
+            )
         )
     except (smtplib.SMTPException, OSError) as error:
         raise TransientError(f"SMTP: {error!r}") from error

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.conf import settings
 
-from campaigns import channels, services
+from campaigns import services
 
 
 @shared_task(time_limit=120, soft_time_limit=100)
@@ -16,39 +16,45 @@ def notify_tick() -> int:
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_tick() -> dict[str, int]:
-    """The periodic tick: claim due activities (and stuck ones) and enqueue their sends."""
+    """The periodic tick: claim due activities (and stuck ones) and enqueue their sends; enqueue
+    those falling due before the next tick to be claimed and sent at their time."""
     claimed = services.dispatch_claim_all_due()
-    return {"due": len(claimed.due), "stuck": len(claimed.stuck), "deferred": len(claimed.deferred)}
+    return {
+        "due": len(claimed.due),
+        "stuck": len(claimed.stuck),
+        "deferred": len(claimed.deferred),
+        "ahead": len(claimed.ahead),
+    }
+
+
+# A batch stops starting sends after half the lease (``dispatch_send.send_budget``); the last
+# one started may take the webhook timeout, and recording the batch a few seconds.
+_BATCH_SECONDS = settings.CANDOR_DISPATCH_LEASE_SECONDS / 2 + settings.CANDOR_WEBHOOK_TIMEOUT
 
 
 @shared_task(
-    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=None,  # the number of attempts is counted in the database, not here
+    time_limit=_BATCH_SECONDS + 60,
+    soft_time_limit=_BATCH_SECONDS + 45,
+)
+def dispatch_batch(activity_ids: list[int], claim: bool = False) -> dict[str, str]:
+    """One attempt at each activity of a batch; each is retried (a task of its own, after its
+    backoff) or failed on its own. ``claim``: the lookahead enqueued them before they were due,
+    so they are claimed first (those still approved and due). Returns activity → outcome."""
+    done = services.dispatch_send_batch(activity_ids=activity_ids, claim=claim)
+    return {str(pk): outcome for pk, outcome in done.items()}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
     time_limit=settings.CANDOR_WEBHOOK_TIMEOUT + 60,
     soft_time_limit=settings.CANDOR_WEBHOOK_TIMEOUT + 45,
 )
-def dispatch_activity(self: Task, activity_id: int) -> str:
-    """One attempt to send one activity; retried with exponential backoff, then ``failed``."""
-    attempt = services.dispatch_prepare(activity_id=activity_id)
-    if attempt.dispatch is None or attempt.activity is None:
-        return attempt.reason
-    try:
-        response = channels.send(attempt.activity, attempt.dispatch.idempotency_key)
-    except channels.PermanentError as error:
-        services.dispatch_record_failure(dispatch=attempt.dispatch, error=str(error), final=True)
-        return "failed"
-    except Exception as error:  # transient, or a bug: both get the bounded retries
-        final = attempt.number > settings.CANDOR_DISPATCH_MAX_RETRIES
-        message = str(error) if isinstance(error, channels.TransientError) else repr(error)
-        services.dispatch_record_failure(dispatch=attempt.dispatch, error=message, final=final)
-        if final:
-            return "failed"
-        backoff = settings.CANDOR_DISPATCH_RETRY_BACKOFF * 2 ** (attempt.number - 1)
-        raise self.retry(countdown=backoff, exc=error) from error
-    services.dispatch_record_success(dispatch=attempt.dispatch, response=response)
-    return "sent"
+def dispatch_activity(activity_id: int) -> str:
+    """One attempt to send one activity (a batch of one; messages from before batches)."""
+    return services.dispatch_send_batch(activity_ids=[activity_id])[activity_id]
 
 
 @shared_task(time_limit=120)

@@ -23,10 +23,15 @@ from campaigns.services.dispatch import (
     approval_remind_overdue,
     dispatch_claim_all_due,
     dispatch_claim_due,
-    dispatch_prepare,
     dispatch_queued,
+)
+from campaigns.services.dispatch_send import (
+    dispatch_prepare,
+    dispatch_prepare_batch,
+    dispatch_record_batch,
     dispatch_record_failure,
     dispatch_record_success,
+    dispatch_send_batch,
 )
 from campaigns.services.notifications import notification_send, notifications_send_pending
 from campaigns.services.reporting import (
@@ -61,9 +66,12 @@ __all__ = [
     "dispatch_claim_all_due",
     "dispatch_claim_due",
     "dispatch_prepare",
+    "dispatch_prepare_batch",
     "dispatch_queued",
+    "dispatch_record_batch",
     "dispatch_record_failure",
     "dispatch_record_success",
+    "dispatch_send_batch",
     "notification_send",
     "notifications_send_pending",
     "report_build",

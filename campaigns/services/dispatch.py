@@ -3,27 +3,28 @@
 PostgreSQL is the source of truth; the broker only carries "look at activity N" signals.
 
 - ``dispatch_claim_due`` (the periodic tick) claims due ``approved`` activities with
-  ``SELECT … FOR UPDATE SKIP LOCKED``, moves them to ``dispatching`` and enqueues one task each
-  after commit. It also re-enqueues activities stuck in ``dispatching`` (their worker died, or
-  the enqueue was lost while the broker was down): nothing depends on a message surviving.
-- ``dispatch_prepare`` → ``channels.send`` → ``dispatch_record_*`` is one attempt. Preparing
-  re-checks the rules under the row lock and writes a ``pending`` Dispatch row: the lease of
-  the worker that sends. Every attempt at the same approved content carries the same
-  idempotency key, so a receiver drops the re-send that follows a crash between its receipt
-  and our commit.
+  ``SELECT … FOR UPDATE SKIP LOCKED``, moves them to ``dispatching`` and enqueues one send task
+  per ``CANDOR_DISPATCH_SEND_BATCH`` of them after commit. It also re-enqueues activities stuck
+  in ``dispatching`` (their worker died, or the enqueue was lost while the broker was down):
+  nothing depends on a message surviving.
+- ``dispatch_send.dispatch_send_batch`` is one attempt at each activity of a batch. Preparing
+  re-checks the rules under the row locks and writes a ``pending`` Dispatch row per activity:
+  the lease of the worker that sends. Every attempt at the same approved content carries the
+  same idempotency key, so a receiver drops the re-send that follows a crash between its
+  receipt and our commit.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.audit import audit_context
@@ -32,6 +33,7 @@ from accounts.permissions import may, require
 from audiences.models import BlackoutWindow
 from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
 from campaigns.services import _transitions as t
+from campaigns.services.dispatch_send import enqueue_batches, in_blackout, lease
 from messaging.models import EvidenceItem
 
 logger = logging.getLogger(__name__)
@@ -39,30 +41,12 @@ S = ActivityStatus
 Kind = ActivityEvent.Kind
 
 
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.CANDOR_DISPATCH_LEASE_SECONDS)
-
-
-def _in_blackout(now: datetime) -> Exists:
-    return Exists(
-        BlackoutWindow.objects.filter(
-            audience=OuterRef("audience"), starts_at__lte=now, ends_at__gt=now
-        )
-    )
-
-
-def _enqueue(activity_ids: list[int]) -> None:
-    from campaigns.tasks import dispatch_activity
-
-    for activity_id in activity_ids:
-        dispatch_activity.delay(activity_id)
-
-
 @dataclass(frozen=True)
 class Claimed:
     due: list[int]
     stuck: list[int]
     deferred: list[int]
+    ahead: list[int] = field(default_factory=list)  # falling due before the next tick
 
 
 def _claim(now: datetime, take: int) -> list[int]:
@@ -72,7 +56,7 @@ def _claim(now: datetime, take: int) -> list[int]:
         return []
     due = list(
         OutreachActivity.objects.due(now)
-        .filter(~_in_blackout(now))
+        .filter(~in_blackout(now))
         .order_by("scheduled_at", "pk")
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", flat=True)[:take]
@@ -90,7 +74,7 @@ def _claim(now: datetime, take: int) -> list[int]:
             )
             for pk in due
         )
-        transaction.on_commit(partial(_enqueue, due), robust=True)
+        transaction.on_commit(partial(enqueue_batches, due), robust=True)
     return due
 
 
@@ -109,7 +93,7 @@ def dispatch_claim_due(
         stuck = _reclaim_stuck(now, batch)
         deferred = _note_deferred(now)
     if stuck:
-        transaction.on_commit(partial(_enqueue, stuck), robust=True)
+        transaction.on_commit(partial(enqueue_batches, stuck), robust=True)
     return Claimed(due=due, stuck=stuck, deferred=deferred)
 
 
@@ -146,7 +130,57 @@ def dispatch_claim_all_due(*, now: datetime | None = None) -> Claimed:
         last = _claim_more(now, min(batch, room))
         due += last
         room -= len(last)
-    return Claimed(due=due, stuck=claimed.stuck, deferred=claimed.deferred)
+    ahead = dispatch_look_ahead(now=now, room=room)
+    return Claimed(due=due, stuck=claimed.stuck, deferred=claimed.deferred, ahead=ahead)
+
+
+def _send_at(activity_ids: list[int], eta: datetime) -> None:
+    from campaigns.tasks import dispatch_batch
+
+    dispatch_batch.apply_async(args=[activity_ids], kwargs={"claim": True}, eta=eta)
+
+
+def dispatch_look_ahead(*, now: datetime, room: int) -> list[int]:
+    """Enqueue the sends of approved activities that fall due before the next tick, each batch
+    with a Celery ETA at its due time, and change nothing in the database.
+
+    A tick claims only what is due, so an activity due just after a tick waited a whole tick
+    interval. With the lookahead it goes out at its time: its task claims it when it runs
+    (still approved, due, no blackout; a cancel or an edit before then wins) and skips it
+    otherwise. The ETAs are seconds long (the Redis visibility timeout is an hour), and
+    nothing depends on them: a lost or late ETA message leaves the activity approved and due,
+    and the next tick claims it as usual; a duplicate finds it claimed and skips it. Activities
+    due within ``CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS`` of each other share a task."""
+    horizon = settings.CANDOR_DISPATCH_LOOKAHEAD_SECONDS
+    if horizon <= 0 or room <= 0:
+        return []
+    upcoming = list(
+        OutreachActivity.objects.filter(
+            status=S.APPROVED,
+            scheduled_at__gt=now,
+            scheduled_at__lte=now + timedelta(seconds=horizon),
+        )
+        .order_by("scheduled_at", "pk")
+        .values_list("pk", "scheduled_at")[:room]
+    )
+    slot = timedelta(milliseconds=settings.CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS)
+    size = settings.CANDOR_DISPATCH_SEND_BATCH
+    # The task claims only what is due when it runs: its ETA is the last due time of its batch
+    # (plus a little, lest a timer firing a millisecond early leave that one to the next tick).
+    late = timedelta(milliseconds=20)
+    batch: list[tuple[int, datetime]] = []
+    for pk, at in upcoming:
+        if batch and (len(batch) == size or at - batch[0][1] >= slot):
+            transaction.on_commit(
+                partial(_send_at, [p for p, _ in batch], batch[-1][1] + late), robust=True
+            )
+            batch = []
+        batch.append((pk, at))
+    if batch:
+        transaction.on_commit(
+            partial(_send_at, [p for p, _ in batch], batch[-1][1] + late), robust=True
+        )
+    return [pk for pk, _ in upcoming]
 
 
 def _reclaim_stuck(now: datetime, batch: int) -> list[int]:
@@ -154,11 +188,11 @@ def _reclaim_stuck(now: datetime, batch: int) -> list[int]:
     (worker killed, broker restarted, enqueue failed). A live pending send or a manual channel
     waiting for its officer is not stuck."""
     busy = Dispatch.objects.filter(activity=OuterRef("pk")).filter(
-        Q(result=Dispatch.Result.PENDING, started_at__gt=now - _lease())
+        Q(result=Dispatch.Result.PENDING, started_at__gt=now - lease())
         | Q(result=Dispatch.Result.AWAITING_OFFICER)
     )
     stuck = list(
-        OutreachActivity.objects.filter(status=S.DISPATCHING, claimed_at__lt=now - _lease())
+        OutreachActivity.objects.filter(status=S.DISPATCHING, claimed_at__lt=now - lease())
         .filter(~Exists(busy))
         .order_by("claimed_at", "pk")
         .select_for_update(skip_locked=True, of=("self",))
@@ -177,7 +211,7 @@ def _note_deferred(now: datetime) -> list[int]:
     )
     waiting = list(
         OutreachActivity.objects.due(now)
-        .filter(_in_blackout(now))
+        .filter(in_blackout(now))
         .filter(~Exists(already))
         .values_list("pk", "audience_id")
     )
@@ -202,187 +236,9 @@ def _note_deferred(now: datetime) -> list[int]:
     return [pk for pk, _ in waiting]
 
 
-@dataclass(frozen=True)
-class Attempt:
-    """What ``dispatch_prepare`` decided: send (with the dispatch row), or why not."""
-
-    activity: OutreachActivity | None
-    dispatch: Dispatch | None
-    reason: str
-    number: int = 0  # attempts since approval or the last manual retry, this one included
-
-
 def _unverified(activity: OutreachActivity) -> list[EvidenceItem]:
     cited = EvidenceItem.objects.filter(citations__message_id=activity.message_id)
     return [e for e in cited if e.status != EvidenceItem.Status.VERIFIED]
-
-
-def _back_to_review(locked: OutreachActivity, *, kind: str, comment: str) -> None:
-    from_status = locked.status
-    locked.status = S.CHANGES_REQUESTED
-    locked.approved_content_hash = ""
-    locked.approved_at = None
-    t.write(locked, "status", "approved_content_hash", "approved_at")
-    t.record(locked, kind=kind, actor=None, from_status=from_status, comment=comment)
-
-
-def _lock_for_dispatch(activity_id: int, now: datetime) -> OutreachActivity | None:
-    """Lock the activity's row (only it: OF self) and read, in the same query, everything an
-    attempt checks and sends: campaign, message, audience, segment, channel; whether a cited
-    item is no longer verified and whether a blackout window covers ``now`` (the details are
-    read only when one does); and when it was last retried by hand (where its count of
-    attempts restarts)."""
-    last_retried = (
-        ActivityEvent.objects.filter(activity=OuterRef("pk"), kind=Kind.RETRIED)
-        .order_by("-at")
-        .values("at")[:1]
-    )
-    unverified = EvidenceItem.objects.filter(citations__message_id=OuterRef("message_id")).exclude(
-        status=EvidenceItem.Status.VERIFIED
-    )
-    return (
-        OutreachActivity.objects.select_for_update(of=("self",))
-        .select_related("campaign", "message", "audience", "segment", "channel")
-        .annotate(
-            last_retried_at=Subquery(last_retried),
-            cites_unverified=Exists(unverified),
-            in_blackout=_in_blackout(now),
-        )
-        .filter(pk=activity_id)
-        .first()
-    )
-
-
-@transaction.atomic
-def dispatch_prepare(*, activity_id: int, now: datetime | None = None) -> Attempt:
-    """Re-check an activity under its row lock and, if it may go out, open an attempt.
-
-    Refuses (without sending) what was cancelled or already sent, content that differs from
-    what was approved, evidence no longer verified; defers what falls in a blackout window."""
-    now = now or timezone.now()
-    locked = _lock_for_dispatch(activity_id, now)
-    if locked is None or locked.status != S.DISPATCHING:
-        return Attempt(None, None, f"not dispatching ({locked.status if locked else 'gone'})")
-    with audit_context(actor=None, transition="activity_dispatch"):
-        # Every earlier attempt at this activity, read once (a handful: retries are bounded).
-        attempts = list(locked.dispatches.order_by("attempt"))
-        open_attempt = next((d for d in attempts if d.result == Dispatch.Result.PENDING), None)
-        if open_attempt is not None:
-            if open_attempt.started_at > now - _lease():
-                return Attempt(None, None, "another worker is sending it")
-            open_attempt.result = Dispatch.Result.FAILED
-            open_attempt.error = "Abandoned: the worker sending it was lost."
-            open_attempt.finished_at = now
-            open_attempt.save(update_fields=["result", "error", "finished_at"])
-        if any(d.result == Dispatch.Result.AWAITING_OFFICER for d in attempts):
-            return Attempt(None, None, "waiting for the officer")
-        if locked.content_hash() != locked.approved_content_hash:
-            _back_to_review(
-                locked,
-                kind=Kind.CHANGES_REQUESTED,
-                comment="Not sent: what would go out differs from what was approved "
-                "(the channel or message changed outside the workflow). Review it again.",
-            )
-            return Attempt(None, None, "content differs from the approved content")
-        unverified = _unverified(locked) if locked.cites_unverified else []
-        if unverified:
-            _back_to_review(
-                locked,
-                kind=Kind.RECALLED,
-                comment="Not sent: cited evidence is no longer verified: "
-                + "; ".join(f"{e.claim[:60]} ({e.status})" for e in unverified),
-            )
-            return Attempt(None, None, "evidence no longer verified")
-        window = (
-            BlackoutWindow.objects.covering(now).filter(audience=locked.audience_id).first()
-            if locked.in_blackout
-            else None
-        )
-        if window is not None:
-            locked.status = S.APPROVED
-            locked.claimed_at = None
-            t.write(locked, "status", "claimed_at")
-            t.record(
-                locked,
-                kind=Kind.DEFERRED,
-                actor=None,
-                from_status=S.DISPATCHING,
-                comment=f"Blackout ({window.reason}) until {window.ends_at.isoformat()}.",
-                notify=False,
-            )
-            return Attempt(None, None, "deferred by a blackout window")
-        dispatch = Dispatch.objects.create(
-            activity=locked,
-            attempt=max((d.attempt for d in attempts), default=0) + 1,
-            idempotency_key=locked.idempotency_key,
-            channel=locked.channel,
-            started_at=now,
-        )
-        locked.claimed_at = now
-        locked.save(update_fields=["claimed_at"])
-    since = locked.last_retried_at or locked.approved_at
-    number = (
-        sum(1 for d in [*attempts, dispatch] if d.started_at >= since)
-        if since
-        else dispatch.attempt
-    )
-    return Attempt(locked, dispatch, "send", number)
-
-
-@transaction.atomic
-def dispatch_record_success(*, dispatch: Dispatch, response: str) -> OutreachActivity:
-    """The receiver took it: the activity is ``dispatched`` (or, for a manual channel, waits
-    for its officer to mark it done)."""
-    locked = (
-        OutreachActivity.objects.select_for_update(of=("self",))
-        .select_related("channel")
-        .get(pk=dispatch.activity_id)
-    )
-    manual = locked.channel.kind == "manual"
-    dispatch.result = Dispatch.Result.AWAITING_OFFICER if manual else Dispatch.Result.SENT
-    dispatch.response = response[:200]
-    dispatch.finished_at = timezone.now()
-    with audit_context(actor=None, transition="activity_dispatched"):
-        dispatch.save(update_fields=["result", "response", "finished_at"])
-        if not manual and locked.status == S.DISPATCHING:
-            locked.status = S.DISPATCHED
-            t.write(locked, "status")
-            t.record(
-                locked,
-                kind=Kind.DISPATCHED,
-                actor=None,
-                from_status=S.DISPATCHING,
-                changes={
-                    "attempt": dispatch.attempt,
-                    "idempotency_key": dispatch.idempotency_key,
-                    "response": dispatch.response,
-                },
-            )
-    return locked
-
-
-@transaction.atomic
-def dispatch_record_failure(*, dispatch: Dispatch, error: str, final: bool) -> OutreachActivity:
-    """Keep the error of one attempt; on the ``final`` one the activity is ``failed`` and its
-    owner is told."""
-    locked = OutreachActivity.objects.select_for_update().get(pk=dispatch.activity_id)
-    dispatch.result = Dispatch.Result.FAILED
-    dispatch.error = error
-    dispatch.finished_at = timezone.now()
-    with audit_context(actor=None, transition="activity_dispatch_failed"):
-        dispatch.save(update_fields=["result", "error", "finished_at"])
-        if final and locked.status == S.DISPATCHING:
-            locked.status = S.FAILED
-            t.write(locked, "status")
-            t.record(
-                locked,
-                kind=Kind.FAILED,
-                actor=None,
-                from_status=S.DISPATCHING,
-                comment=error,
-                changes={"attempts": dispatch.attempt},
-            )
-    return locked
 
 
 @t.atomic
@@ -443,7 +299,7 @@ def cancel_guard(locked: OutreachActivity) -> None:
     if (
         locked.status == S.DISPATCHING
         and locked.dispatches.filter(
-            result=Dispatch.Result.PENDING, started_at__gt=timezone.now() - _lease()
+            result=Dispatch.Result.PENDING, started_at__gt=timezone.now() - lease()
         ).exists()
     ):
         raise Conflict("It is being sent right now; it can no longer be cancelled.")

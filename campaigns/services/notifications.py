@@ -9,6 +9,7 @@ and costs the transition no round trip to the broker."""
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
 from typing import Literal
 
 from django.conf import settings
@@ -42,6 +43,11 @@ def notification_send(
     return len(recipients)
 
 
+def _summary(events: list[ActivityEvent]) -> str:
+    kinds = Counter(event.get_kind_display().lower() for event in events)
+    return ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+
+
 def _send_batch(batch: int) -> tuple[int, bool]:
     """Send up to ``batch`` pending notifications, oldest first, in one transaction that holds
     their rows (SKIP LOCKED: two ticks never send the same one) over one SMTP session. Deletes
@@ -61,14 +67,31 @@ def _send_batch(batch: int) -> tuple[int, bool]:
             "activity__campaign", "activity__audience", "activity__owner", "actor"
         )
         by_id = events.in_bulk(pending)
+        # Whose e-mail each event is; several events of one kind for the same people (a
+        # dispatch batch tells its owner of 50 sends) go out as one e-mail listing them.
+        grouped: dict[tuple[tuple[str, ...], str], list[ActivityEvent]] = defaultdict(list)
         sent: list[int] = []
+        for event_id in pending:
+            event = by_id.get(event_id)  # gone only if its activity was deleted
+            recipients = notification_recipients(event=event, step=steps[event_id]) if event else []
+            if recipients:
+                grouped[tuple(recipients), event.kind].append(event)
+            else:
+                sent.append(event_id)
         try:
             with mailers.default as mailer:
-                for event_id in pending:
-                    if event_id in by_id:  # gone only if its activity was deleted
-                        event, step = by_id[event_id], steps[event_id]
-                        notification_send(event=event, step=step, mailer=mailer)
-                    sent.append(event_id)
+                for (recipients, _), events in grouped.items():
+                    if len(events) == 1:
+                        notification_send(event=events[0], step=steps[events[0].pk], mailer=mailer)
+                    else:
+                        emails.send(
+                            "activity_events",
+                            list(recipients),
+                            {"events": events, "summary": _summary(events)},
+                            headers={"X-Candor-Event": " ".join(str(e.pk) for e in events)},
+                            mailer=mailer,
+                        )
+                    sent += [event.pk for event in events]
         except OSError:  # the mail server refused or is down: the rest waits for the next tick
             logger.exception(
                 "Notifications not sent: %d left for the next tick", len(pending) - len(sent)

@@ -280,14 +280,28 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Dispatch ---------------------------------------------------------------------------------
-# The tick claims due activities from PostgreSQL; nothing is scheduled with Celery ETAs.
+# The tick claims due activities from PostgreSQL. It also enqueues the sends of those falling
+# due within the lookahead (Celery ETAs of at most that long, at their due time; the database
+# is not changed until they run, and the next tick claims whatever they missed): more than the
+# tick interval, so that a late tick leaves no gap; 0 turns it off.
 CANDOR_DISPATCH_TICK_SECONDS = env.float("CANDOR_DISPATCH_TICK_SECONDS", default=5.0)
+CANDOR_DISPATCH_LOOKAHEAD_SECONDS = env.float(
+    "CANDOR_DISPATCH_LOOKAHEAD_SECONDS", default=CANDOR_DISPATCH_TICK_SECONDS + 1.0
+)
+# Activities falling due this close together share a lookahead task (at the last one's time).
+CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS = env.int("CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS", default=200)
 CANDOR_DISPATCH_BATCH = env.int("CANDOR_DISPATCH_BATCH", default=200)
-# The tick claims batch after batch until this many claimed activities wait for a worker; the
-# workers must start that many within the lease (two processes send some 20-50 a second).
-CANDOR_DISPATCH_MAX_QUEUED = env.int("CANDOR_DISPATCH_MAX_QUEUED", default=1000)
+# Claimed activities go to the workers this many to a send task: prepared under their locks in
+# one transaction, sent one by one over reused connections, recorded in one transaction.
+CANDOR_DISPATCH_SEND_BATCH = env.int("CANDOR_DISPATCH_SEND_BATCH", default=50)
+# The tick claims batch after batch until this many claimed activities wait for a worker. They
+# must be started well within the lease (else they are taken as lost and enqueued again), and
+# the tick claims no more than this per interval (a cap on the drain rate): batched, two worker
+# processes start a few hundred a second, so 5000 is some 20 s of work.
+CANDOR_DISPATCH_MAX_QUEUED = env.int("CANDOR_DISPATCH_MAX_QUEUED", default=5000)
 # A send that has shown no sign of life for this long is taken to be lost and is redone
-# (with the same idempotency key). Must exceed the longest send: the webhook timeout.
+# (with the same idempotency key). A batch starts sends for half of it, so it must exceed twice
+# the longest send (the webhook timeout).
 CANDOR_DISPATCH_LEASE_SECONDS = env.float("CANDOR_DISPATCH_LEASE_SECONDS", default=120.0)
 CANDOR_DISPATCH_MAX_RETRIES = env.int("CANDOR_DISPATCH_MAX_RETRIES", default=5)
 CANDOR_DISPATCH_RETRY_BACKOFF = env.float("CANDOR_DISPATCH_RETRY_BACKOFF", default=2.0)

@@ -4,7 +4,9 @@ and HTTP parts are exercised in test_dispatch_worker.py.)"""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import threading
 from typing import Any
 
@@ -15,12 +17,21 @@ from django.conf import settings
 from django.core import mail
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.errors import Conflict, InvalidTransition, RuleViolation
-from audiences.models import BlackoutWindow, Channel
+from audiences.models import Audience, BlackoutWindow, Channel
 from campaigns import channels, services
-from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
-from campaigns.tasks import dispatch_activity
+from campaigns.models import (
+    ActivityEvent,
+    ActivityStatus,
+    Dispatch,
+    OutreachActivity,
+    PendingNotification,
+)
+from campaigns.services.dispatch import _send_at
+from campaigns.services.dispatch_send import Outcome, enqueue_batches
+from campaigns.tasks import dispatch_activity, dispatch_batch
 from messaging import services as messaging
 from tests.audiences.factories import ChannelFactory
 from tests.campaigns.real_parts import HttpReceiver
@@ -33,6 +44,25 @@ UTC = dt.UTC
 
 def due_now(activity: OutreachActivity) -> dt.datetime:
     return activity.scheduled_at + dt.timedelta(seconds=1)
+
+
+def queued_activity_ids(broker: redis.Redis) -> list[int]:
+    """The activities the send tasks waiting in the broker's default queue carry."""
+    ids = []
+    for raw in broker.lrange("celery", 0, -1):
+        message = json.loads(raw)
+        assert message["headers"]["task"] == "campaigns.tasks.dispatch_batch"
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        ids += args[0]
+    return ids
+
+
+def statuses(activities: list[OutreachActivity]) -> set[str]:
+    return set(
+        OutreachActivity.objects.filter(pk__in=[a.pk for a in activities]).values_list(
+            "status", flat=True
+        )
+    )
 
 
 def claim(at: dt.datetime) -> Any:
@@ -300,7 +330,7 @@ def test_a_rolled_back_claim_enqueues_nothing(approved) -> None:
     assert broker.llen("celery") == 0
     assert OutreachActivity.objects.get(pk=approved.pk).status == S.APPROVED
     claim(due_now(approved))
-    assert broker.llen("celery") == 1  # committed: exactly one signal for the worker
+    assert queued_activity_ids(broker) == [approved.pk]  # committed: one signal for the worker
     broker.delete("celery")
 
 
@@ -380,5 +410,260 @@ def test_concurrent_ticks_claim_each_activity_exactly_once(world, planner, revie
     every = [pk for batch in claimed for pk in batch]
     assert sorted(every) == sorted(a.pk for a in activities)  # 30 claimed, none twice
     assert len(set(every)) == 30
-    assert broker.llen("celery") == 30
+    assert sorted(queued_activity_ids(broker)) == sorted(every)  # one signal for each
     broker.delete("celery")
+
+
+# --- Batches: one send task for many activities, every rule still per activity ----------------
+
+
+def rehashed(activity: OutreachActivity, **fields: Any) -> OutreachActivity:
+    """Change dispatchable fields as an approval would have left them (the hash follows)."""
+    OutreachActivity.objects.filter(pk=activity.pk).update(**fields)
+    fresh = OutreachActivity.objects.get(pk=activity.pk)
+    OutreachActivity.objects.filter(pk=activity.pk).update(
+        approved_content_hash=fresh.content_hash()
+    )
+    return OutreachActivity.objects.get(pk=activity.pk)
+
+
+def hook(world: Any, receiver: HttpReceiver, path: str = "") -> Channel:
+    return ChannelFactory(
+        owner_team=world.team,
+        kind=Channel.Kind.WEBHOOK,
+        email_recipients=[],
+        webhook_url=receiver.url + path,
+        webhook_secret="s",
+    )
+
+
+@pytest.mark.django_db
+def test_a_batch_holds_every_rule_per_activity_and_sends_the_rest_once(
+    world, planner, reviewer, approver, django_capture_on_commit_callbacks
+) -> None:
+    ok, gone, busy = HttpReceiver(), HttpReceiver(statuses=[410]), HttpReceiver(statuses=[503, 200])
+    try:
+        made = approved_many(world, planner, reviewer, approver, count=9)
+        cancelled, changed, blacked, permanent, transient, *rest = (
+            rehashed(a, channel=hook(world, ok)) for a in made
+        )
+        permanent = rehashed(permanent, channel=hook(world, gone))
+        transient = rehashed(transient, channel=hook(world, busy))
+        elsewhere = Audience.objects.exclude(pk=world.audience.pk).first()
+        blacked = rehashed(blacked, audience=elsewhere)
+        batch = [cancelled, changed, blacked, permanent, transient, *rest]
+        assert sorted(claim(due_now(made[0])).due) == sorted(a.pk for a in batch)
+        # Between the claim and the batch's turn on a worker:
+        queued = OutreachActivity.objects.get(pk=cancelled.pk)
+        services.activity_cancel(activity=queued, actor=planner, reason="Pulled")
+        Channel.objects.filter(pk=changed.channel_id).update(webhook_url=ok.url + "?leak")
+        now = timezone.now()
+        BlackoutWindow.objects.create(
+            audience=elsewhere,
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=due_now(made[0]) + dt.timedelta(hours=1),
+            reason="Election silence",
+        )
+        with django_capture_on_commit_callbacks() as callbacks:
+            done = dispatch_batch.apply(args=[[a.pk for a in batch]]).get()
+        assert done == {
+            str(cancelled.pk): "not dispatching (cancelled)",
+            str(changed.pk): "content differs from the approved content",
+            str(blacked.pk): "deferred by a blackout window",
+            str(permanent.pk): "failed",
+            str(transient.pk): f"retry in {settings.CANDOR_DISPATCH_RETRY_BACKOFF:g} s",
+            **{str(a.pk): "sent" for a in rest},
+        }
+        # The owner hears of what happened in the outbox, written with the batch.
+        told = ActivityEvent.objects.filter(
+            pk__in=PendingNotification.objects.values("event_id"),
+            activity__in=batch,
+            kind__in=[Kind.CHANGES_REQUESTED, Kind.FAILED, Kind.DISPATCHED],
+        )
+        assert sorted(told.values_list("activity_id", "kind")) == sorted(
+            [(changed.pk, Kind.CHANGES_REQUESTED), (permanent.pk, Kind.FAILED)]
+            + [(a.pk, Kind.DISPATCHED) for a in rest]
+        )
+        [retry] = [c for c in callbacks if getattr(c, "func", None) == enqueue_batches]
+        assert retry.args == ([transient.pk],)
+        assert retry.keywords == {"countdown": settings.CANDOR_DISPATCH_RETRY_BACKOFF}
+        assert dispatch_batch.apply(args=[[transient.pk]]).get() == {str(transient.pk): "sent"}
+    finally:
+        for receiver in (ok, gone, busy):
+            receiver.stop()
+    # Every activity that might go out went out once; nothing else reached a receiver.
+    assert sorted(r.key for r in ok.receipts) == sorted(a.idempotency_key for a in rest)
+    assert [r.key for r in gone.receipts] == [permanent.idempotency_key]
+    assert [r.key for r in busy.receipts] == [transient.idempotency_key] * 2
+    status = dict(OutreachActivity.objects.values_list("pk", "status"))
+    assert {pk: status[pk] for pk in (cancelled.pk, changed.pk, blacked.pk, permanent.pk)} == {
+        cancelled.pk: S.CANCELLED,
+        changed.pk: S.CHANGES_REQUESTED,
+        blacked.pk: S.APPROVED,
+        permanent.pk: S.FAILED,
+    }
+    assert {status[a.pk] for a in [transient, *rest]} == {S.DISPATCHED}
+    assert list(transient.dispatches.values_list("attempt", "result")) == [
+        (1, "failed"),
+        (2, "sent"),
+    ]
+    assert not Dispatch.objects.filter(activity__in=[cancelled, changed, blacked]).exists()
+    assert "Election silence" in blacked.events.get(kind=Kind.DEFERRED).comment
+
+
+@pytest.mark.django_db
+def test_a_batch_costs_the_same_statements_whatever_its_size(
+    world, planner, reviewer, approver, django_assert_max_num_queries
+) -> None:
+    """Prepared with one lock query, one read of earlier attempts, one INSERT and one UPDATE;
+    recorded with one UPDATE per kind of row and one INSERT each of events and of their
+    notifications: 6 + 8 statements for a batch of 1 or of 11 (it was 13 for every activity)."""
+    activities = approved_many(world, planner, reviewer, approver, count=12)
+    claim(due_now(activities[0]))
+    for batch in (activities[:1], activities[1:]):
+        with django_assert_max_num_queries(6):
+            attempts = services.dispatch_prepare_batch(activity_ids=[a.pk for a in batch])
+        assert [a.reason for a in attempts] == ["send"] * len(batch)
+        with django_assert_max_num_queries(0):  # everything that goes out was read under lock
+            for attempt in attempts:
+                channels.webhook_payload(attempt.activity, attempt.dispatch.idempotency_key)
+        *sent, last = attempts
+        outcomes = [Outcome(a.dispatch, response="HTTP 200") for a in sent]
+        with django_assert_max_num_queries(8):
+            services.dispatch_record_batch(
+                outcomes=[*outcomes, Outcome(last.dispatch, error="HTTP 410", final=True)]
+            )
+    status = dict(OutreachActivity.objects.values_list("pk", "status"))
+    assert [status[a.pk] for a in activities] == [S.FAILED] + [S.DISPATCHED] * 10 + [S.FAILED]
+    assert set(Dispatch.objects.values_list("result", flat=True)) == {"sent", "failed"}
+
+
+@pytest.mark.django_db
+def test_a_batch_tells_each_owner_once_listing_what_happened(
+    world, planner, reviewer, approver
+) -> None:
+    activities = approved_many(world, planner, reviewer, approver, count=3)
+    services.notifications_send_pending()  # what the workflow had to tell
+    claim(due_now(activities[0]))
+    first, second, third = services.dispatch_prepare_batch(activity_ids=[a.pk for a in activities])
+    services.dispatch_record_batch(
+        outcomes=[
+            Outcome(first.dispatch, response="HTTP 200"),
+            Outcome(second.dispatch, response="HTTP 200"),
+            Outcome(third.dispatch, error="HTTP 410 from the partner", final=True),
+        ]
+    )
+    mail.outbox = []
+    assert services.notifications_send_pending() == 3
+    sent, failed = mail.outbox  # one e-mail per kind of news
+    assert sent.to == failed.to == [planner.email]
+    assert sent.subject == "[Candor] 2 activities: 2 dispatched"
+    for activity in activities[:2]:
+        assert activity.title in sent.body
+    assert failed.subject == f"[Candor] {activities[2].title}: failed"
+    assert "HTTP 410 from the partner" in failed.body
+
+
+# --- The lookahead: sends enqueued for their due time, nothing claimed early -----------------
+
+
+def tick_at(now: dt.datetime) -> Any:
+    with time_machine.travel(now, tick=False):
+        return services.dispatch_claim_all_due(now=now)
+
+
+@pytest.mark.django_db
+def test_the_lookahead_sends_at_the_due_time_and_a_cancel_before_it_wins(
+    world, planner, reviewer, approver, django_capture_on_commit_callbacks
+) -> None:
+    receiver = HttpReceiver()
+    try:
+        made = approved_many(world, planner, reviewer, approver, count=3)
+        channel = hook(world, receiver)
+        kept, cancelled, later = (rehashed(a, channel=channel) for a in made)
+        due = kept.scheduled_at
+        later = rehashed(later, scheduled_at=due + dt.timedelta(minutes=5))
+        with django_capture_on_commit_callbacks() as callbacks:
+            claimed = tick_at(due - dt.timedelta(seconds=2))
+        assert (claimed.due, sorted(claimed.ahead)) == ([], sorted([kept.pk, cancelled.pk]))
+        [send] = [c for c in callbacks if getattr(c, "func", None) == _send_at]
+        ids, eta = send.args
+        assert sorted(ids) == sorted([kept.pk, cancelled.pk])
+        assert due <= eta < due + dt.timedelta(seconds=1)
+        # Nothing changed in the database: a person may still cancel or edit.
+        assert statuses(made) == {S.APPROVED}
+        assert not ActivityEvent.objects.filter(kind=Kind.DISPATCH_STARTED).exists()
+        services.activity_cancel(
+            activity=OutreachActivity.objects.get(pk=cancelled.pk), actor=planner
+        )
+        # A worker whose clock runs early claims nothing that is not due yet.
+        with time_machine.travel(due - dt.timedelta(seconds=1), tick=False):
+            early = dispatch_batch.apply(args=[ids], kwargs={"claim": True}).get()
+        assert set(early.values()) == {"not dispatching (approved)", "not dispatching (cancelled)"}
+        with time_machine.travel(eta, tick=False):
+            done = dispatch_batch.apply(args=[ids], kwargs={"claim": True}).get()
+            again = dispatch_batch.apply(args=[ids], kwargs={"claim": True}).get()  # duplicate
+    finally:
+        receiver.stop()
+    assert done == {str(kept.pk): "sent", str(cancelled.pk): "not dispatching (cancelled)"}
+    assert again[str(kept.pk)] == "not dispatching (dispatched)"
+    assert [r.key for r in receiver.receipts] == [kept.idempotency_key]
+    assert statuses([kept, cancelled, later]) == {S.DISPATCHED, S.CANCELLED, S.APPROVED}
+    kinds = list(kept.events.values_list("kind", flat=True))
+    assert kinds[-2:] == [Kind.DISPATCH_STARTED, Kind.DISPATCHED]
+
+
+@pytest.mark.django_db
+def test_an_activity_whose_lookahead_message_was_lost_is_claimed_when_due(
+    world, planner, reviewer, approver, django_capture_on_commit_callbacks
+) -> None:
+    [activity] = approved_many(world, planner, reviewer, approver, count=1)
+    due = activity.scheduled_at
+    with django_capture_on_commit_callbacks():  # the ETA message is never sent: lost
+        assert tick_at(due - dt.timedelta(seconds=3)).ahead == [activity.pk]
+    assert tick_at(due - dt.timedelta(seconds=1)).due == []  # not due yet: not claimed early
+    assert tick_at(due + dt.timedelta(seconds=2)).due == [activity.pk]
+    assert dispatch_activity.apply(args=[activity.pk]).get() == "sent"
+    assert statuses([activity]) == {S.DISPATCHED}
+
+
+@pytest.mark.django_db
+def test_the_lookahead_groups_close_due_times_and_respects_the_queue_cap(
+    world, planner, reviewer, approver, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS = 200
+    made = approved_many(world, planner, reviewer, approver, count=5)
+    due = made[0].scheduled_at
+    offsets = [0, 100, 150, 400, 450]  # ms: two slots
+    for activity, ms in zip(made, offsets, strict=True):
+        rehashed(activity, scheduled_at=due + dt.timedelta(milliseconds=ms))
+    with django_capture_on_commit_callbacks() as callbacks:
+        tick_at(due - dt.timedelta(seconds=1))
+    sends = [c.args for c in callbacks if getattr(c, "func", None) == _send_at]
+    assert [ids for ids, _ in sends] == [[a.pk for a in made[:3]], [a.pk for a in made[3:]]]
+    settings.CANDOR_DISPATCH_MAX_QUEUED = 2
+    assert len(tick_at(due - dt.timedelta(seconds=1)).ahead) == 2
+    settings.CANDOR_DISPATCH_LOOKAHEAD_SECONDS = 0
+    assert tick_at(due - dt.timedelta(seconds=1)).ahead == []
+
+
+@pytest.mark.django_db
+def test_what_a_batch_had_no_time_to_start_is_put_back_not_failed(
+    world, planner, reviewer, approver, settings, django_capture_on_commit_callbacks
+) -> None:
+    """A batch starts sends for half the lease only (its last pending attempts must not look
+    lost while it still works): the rest are withdrawn, unsent, and enqueued again."""
+    activities = approved_many(world, planner, reviewer, approver, count=2)
+    claim(due_now(activities[0]))
+    settings.CANDOR_DISPATCH_LEASE_SECONDS = 0  # no time at all to start a send
+    ids = [a.pk for a in activities]
+    with django_capture_on_commit_callbacks() as callbacks:
+        done = dispatch_batch.apply(args=[ids]).get()
+    assert set(done.values()) == {"put back: the batch ran out of time"}
+    assert not Dispatch.objects.exists()  # no attempt was made, none is counted
+    assert statuses(activities) == {S.DISPATCHING}
+    [again] = [c for c in callbacks if getattr(c, "func", None) == enqueue_batches]
+    assert again.args == (ids,)
+    settings.CANDOR_DISPATCH_LEASE_SECONDS = 120
+    assert set(dispatch_batch.apply(args=[ids]).get().values()) == {"sent"}
+    assert list(Dispatch.objects.values_list("attempt", flat=True)) == [1, 1]

@@ -135,6 +135,7 @@ def test_an_email_activity_reaches_smtp_in_the_speakers_name(world) -> None:
     channel = ChannelFactory(
         owner_team=world.team, email_recipients=["editors@news.example.md", "desk@tv.example.md"]
     )
+
     def owner_notices(ending: str) -> list[Any]:
         return [
             m
@@ -250,3 +251,39 @@ def test_exactly_once_while_workers_are_killed_and_redis_restarts(world) -> None
     sent = Dispatch.objects.filter(activity__in=activities, result=Dispatch.Result.SENT)
     assert sent.count() == count  # one successful attempt per activity in the database
     record_lag("under-faults", activities, receiver.receipts)
+
+
+def test_a_batch_sends_each_activity_once_and_fails_or_retries_each_on_its_own(world) -> None:
+    """Activities due together go out as one batch (one prepare: their first attempts share a
+    start time); a refused one fails, a 503 is retried by itself, changed content goes back to
+    review, and the rest reach the receiver exactly once."""
+    redis, ok = PrivateRedis(), HttpReceiver()
+    gone, busy = HttpReceiver(statuses=[410]), HttpReceiver(statuses=[503, 200])
+    celery = Celery(broker=redis.url)
+    with running(ok, gone, busy, redis, celery):
+        redis.start()
+        due = datetime.now(UTC) + timedelta(seconds=2)
+        rest = approved_activities(world, webhook(world, ok.url), count=6, at=due)
+        [permanent] = approved_activities(world, webhook(world, gone.url), count=1, at=due)
+        [transient] = approved_activities(world, webhook(world, busy.url), count=1, at=due)
+        [changed] = approved_activities(world, webhook(world, ok.url), count=1, at=due)
+        Channel.objects.filter(pk=changed.channel_id).update(webhook_url=ok.url + "?elsewhere")
+        [cancelled] = approved_activities(world, webhook(world, ok.url), count=1, at=due)
+        services.activity_cancel(activity=cancelled, actor=cancelled.owner, reason="Pulled")
+        celery.start()
+
+        def settled() -> bool:
+            return (
+                statuses([*rest, transient]) == {S.DISPATCHED}
+                and statuses([permanent]) == {S.FAILED}
+                and statuses([changed]) == {S.CHANGES_REQUESTED}
+            )
+
+        wait_until(settled, 60, celery.log)
+    assert sorted(r.key for r in ok.receipts) == sorted(a.idempotency_key for a in rest)
+    assert [r.key for r in gone.receipts] == [permanent.idempotency_key]
+    assert [r.key for r in busy.receipts] == [transient.idempotency_key] * 2
+    assert statuses([cancelled]) == {S.CANCELLED}
+    first = Dispatch.objects.filter(activity__in=[*rest, permanent, transient], attempt=1)
+    assert len({d.started_at for d in first}) == 1  # prepared together: one batch
+    assert list(transient.dispatches.values_list("result", flat=True)) == ["failed", "sent"]
