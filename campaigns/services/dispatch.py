@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.audit import audit_context
@@ -33,7 +33,7 @@ from accounts.permissions import may, require
 from audiences.models import BlackoutWindow
 from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
 from campaigns.services import _transitions as t
-from campaigns.services.dispatch_send import enqueue_batches, in_blackout, lease
+from campaigns.services.dispatch_send import enqueue_batches, in_blackout, lease, mark_claimed
 from messaging.models import EvidenceItem
 
 logger = logging.getLogger(__name__)
@@ -62,18 +62,7 @@ def _claim(now: datetime, take: int) -> list[int]:
         .values_list("pk", flat=True)[:take]
     )
     if due:
-        OutreachActivity.objects.filter(pk__in=due).update(
-            status=S.DISPATCHING, claimed_at=now, version=F("version") + 1, updated_at=now
-        )
-        ActivityEvent.objects.bulk_create(
-            ActivityEvent(
-                activity_id=pk,
-                kind=Kind.DISPATCH_STARTED,
-                from_status=S.APPROVED,
-                to_status=S.DISPATCHING,
-            )
-            for pk in due
-        )
+        mark_claimed(due, now)
         transaction.on_commit(partial(enqueue_batches, due), robust=True)
     return due
 

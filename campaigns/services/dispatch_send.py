@@ -119,6 +119,26 @@ class Outcome:
     retry_in: float | None = None
 
 
+def mark_claimed(activity_ids: Sequence[int], now: datetime) -> None:
+    """Claimed rows (the caller holds their locks) become ``dispatching``, with their events."""
+    if not activity_ids:
+        return
+    OutreachActivity.objects.filter(pk__in=activity_ids).update(
+        status=S.DISPATCHING, claimed_at=now, version=F("version") + 1, updated_at=now
+    )
+    bulk_events(
+        [
+            ActivityEvent(
+                activity_id=pk,
+                kind=Kind.DISPATCH_STARTED,
+                from_status=S.APPROVED,
+                to_status=S.DISPATCHING,
+            )
+            for pk in activity_ids
+        ]
+    )
+
+
 def _claim_due(activity_ids: Sequence[int], now: datetime) -> None:
     """The lookahead's claim, when its task runs: of ``activity_ids``, those still approved,
     due and outside a blackout become ``dispatching`` (SKIP LOCKED: a tick claiming the same
@@ -131,21 +151,7 @@ def _claim_due(activity_ids: Sequence[int], now: datetime) -> None:
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", flat=True)
     )
-    if due:
-        OutreachActivity.objects.filter(pk__in=due).update(
-            status=S.DISPATCHING, claimed_at=now, version=F("version") + 1, updated_at=now
-        )
-        bulk_events(
-            [
-                ActivityEvent(
-                    activity_id=pk,
-                    kind=Kind.DISPATCH_STARTED,
-                    from_status=S.APPROVED,
-                    to_status=S.DISPATCHING,
-                )
-                for pk in due
-            ]
-        )
+    mark_claimed(due, now)
 
 
 def _lock_for_dispatch(activity_ids: Sequence[int], now: datetime) -> dict[int, OutreachActivity]:
