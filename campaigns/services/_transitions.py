@@ -161,13 +161,16 @@ def commit(
                 with transaction.atomic():
                     decision.save(force_insert=True)
             except IntegrityError as error:
-                raise _DECIDED from error
+                raise _decided() from error
         event.save(force_insert=True)
         if notify:
             PendingNotification.objects.create(event=event, step_id=locked.current_step_id)
 
 
-_DECIDED = Conflict("This step was approved by someone else a moment ago.")
+def _decided() -> Conflict:
+    # A new exception each time: a shared instance would carry one request's traceback and
+    # cause into the next.
+    return Conflict("This step was approved by someone else a moment ago.")
 
 
 def _insert(name: str, obj: models.Model, after: str) -> tuple[str, list[Any]]:
@@ -221,7 +224,7 @@ def _commit_in_one_statement(
     except IntegrityError as error:
         constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
         if constraint == DECISION_UNIQUE:
-            raise _DECIDED from error
+            raise _decided() from error
         raise
     if moved is None:
         raise _changed(locked)
