@@ -110,22 +110,34 @@ def people_with_role(*, activity: OutreachActivity, roles: set[str]) -> QuerySet
     )
 
 
+# (accountable teams, role) → [(user pk, e-mail)] of those who hold it: see notification_recipients.
+Reviewers = dict[tuple[frozenset[int], str], list[tuple[int, str]]]
+
+
 def notification_recipients(
-    *, event: ActivityEvent, step: ApprovalStep | Literal["current"] | None = "current"
+    *,
+    event: ActivityEvent,
+    step: ApprovalStep | Literal["current"] | None = "current",
+    reviewers: Reviewers | None = None,
 ) -> list[str]:
     """Who must hear of this event: the reviewers of the step it brought the activity to (its
     current step unless ``step`` says which) after a submission, a step approval or a
-    reminder; the owner after anything that needs their action or closes the loop."""
+    reminder; the owner after anything that needs their action or closes the loop.
+    ``reviewers``: a dict kept across calls (the notify tick's batch), so each team's holders
+    of a role are read once, not once per event."""
     activity = event.activity
     Kind = ActivityEvent.Kind
     if event.kind in (Kind.SUBMITTED, Kind.STEP_APPROVED, Kind.REMINDED):
         step = activity.current_step if step == "current" else step
         if step is None:
             return []
-        people = people_with_role(activity=activity, roles={step.required_role}).exclude(
-            pk__in=[activity.owner_id, activity.submitted_by_id or 0]
-        )
-        return sorted(people.values_list("email", flat=True))
+        known = {} if reviewers is None else reviewers
+        key = (frozenset(activity.accountable_team_ids()), step.required_role)
+        if key not in known:
+            people = people_with_role(activity=activity, roles={step.required_role})
+            known[key] = list(people.values_list("pk", "email"))
+        authors = {activity.owner_id, activity.submitted_by_id}
+        return sorted(email for pk, email in known[key] if pk not in authors)
     if event.kind in (
         Kind.APPROVED,
         Kind.CHANGES_REQUESTED,

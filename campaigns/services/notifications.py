@@ -19,33 +19,35 @@ from django.db import transaction
 
 from campaigns import emails
 from campaigns.models import ActivityEvent, ApprovalStep, PendingNotification
-from campaigns.selectors import notification_recipients
+from campaigns.selectors import Reviewers, notification_recipients
 
 logger = logging.getLogger(__name__)
 
 
+def _send(
+    recipients: list[str], events: list[ActivityEvent], mailer: BaseEmailBackend | None
+) -> None:
+    """One event: the usual e-mail. Several of one kind for the same people (a dispatch batch
+    tells its owner of 50 sends): one e-mail listing them."""
+    if len(events) == 1:
+        [event] = events
+        template, context = "activity_event", {"event": event, "activity": event.activity}
+    else:
+        kinds = Counter(event.get_kind_display().lower() for event in events)
+        summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+        template, context = "activity_events", {"events": events, "summary": summary}
+    headers = {"X-Candor-Event": " ".join(str(event.pk) for event in events)}
+    emails.send(template, recipients, context, headers=headers, mailer=mailer)
+
+
 def notification_send(
-    *,
-    event: ActivityEvent,
-    step: ApprovalStep | Literal["current"] | None = "current",
-    mailer: BaseEmailBackend | None = None,
+    *, event: ActivityEvent, step: ApprovalStep | Literal["current"] | None = "current"
 ) -> int:
-    """E-mail the people ``event`` concerns (see ``notification_recipients``). Returns how many
-    were told."""
+    """E-mail the people ``event`` concerns (see ``notification_recipients``) now, on its own.
+    Returns how many were told."""
     recipients = notification_recipients(event=event, step=step)
-    emails.send(
-        "activity_event",
-        recipients,
-        {"event": event, "activity": event.activity},
-        headers={"X-Candor-Event": str(event.pk)},
-        mailer=mailer,
-    )
+    _send(recipients, [event], None)
     return len(recipients)
-
-
-def _summary(events: list[ActivityEvent]) -> str:
-    kinds = Counter(event.get_kind_display().lower() for event in events)
-    return ", ".join(f"{n} {kind}" for kind, n in kinds.items())
 
 
 def _send_batch(batch: int) -> tuple[int, bool]:
@@ -63,35 +65,30 @@ def _send_batch(batch: int) -> tuple[int, bool]:
             return 0, False
         pending = [row.event_id for row in rows]
         steps = {row.event_id: row.step for row in rows}
-        events = ActivityEvent.objects.select_related(
+        by_id = ActivityEvent.objects.select_related(
             "activity__campaign", "activity__audience", "activity__owner", "actor"
-        )
-        by_id = events.in_bulk(pending)
+        ).in_bulk(pending)
         # Whose e-mail each event is; several events of one kind for the same people (a
         # dispatch batch tells its owner of 50 sends) go out as one e-mail listing them.
         grouped: dict[tuple[tuple[str, ...], str], list[ActivityEvent]] = defaultdict(list)
+        reviewers: Reviewers = {}  # each team's reviewers read once a batch
         sent: list[int] = []
         for event_id in pending:
             event = by_id.get(event_id)  # gone only if its activity was deleted
-            recipients = notification_recipients(event=event, step=steps[event_id]) if event else []
+            recipients = (
+                notification_recipients(event=event, step=steps[event_id], reviewers=reviewers)
+                if event
+                else []
+            )
             if recipients:
                 grouped[tuple(recipients), event.kind].append(event)
             else:
                 sent.append(event_id)
         try:
             with mailers.default as mailer:
-                for (recipients, _), events in grouped.items():
-                    if len(events) == 1:
-                        notification_send(event=events[0], step=steps[events[0].pk], mailer=mailer)
-                    else:
-                        emails.send(
-                            "activity_events",
-                            list(recipients),
-                            {"events": events, "summary": _summary(events)},
-                            headers={"X-Candor-Event": " ".join(str(e.pk) for e in events)},
-                            mailer=mailer,
-                        )
-                    sent += [event.pk for event in events]
+                for (recipients, _), group in grouped.items():
+                    _send(list(recipients), group, mailer)
+                    sent += [event.pk for event in group]
         except OSError:  # the mail server refused or is down: the rest waits for the next tick
             logger.exception(
                 "Notifications not sent: %d left for the next tick", len(pending) - len(sent)

@@ -7,11 +7,13 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from campaigns import services
 from campaigns.models import ActivityEvent, PendingNotification
 from tests.campaigns.real_parts import SmtpSink, free_port
+from tests.conftest import in_days
 
 Kind = ActivityEvent.Kind
 
@@ -110,3 +112,37 @@ def test_two_ticks_at_once_never_send_the_same_notification(in_review, reviewer,
     finally:
         release.set()
         thread.join()
+
+
+def test_the_tick_reads_each_teams_reviewers_once_however_many_are_told(
+    world, planner, reviewer, lead
+) -> None:
+    """Submissions waiting for the same reviewers: one e-mail listing them, and the reviewers
+    read once a batch (it was a query per notification)."""
+
+    def submit(count: int) -> None:
+        for n in range(count):
+            draft = services.activity_create(
+                actor=planner,
+                campaign=world.campaign,
+                title=f"Briefing {n}",
+                audience=world.audience,
+                message=world.message,
+                channel=world.channel,
+                scheduled_local=in_days(5),
+            )
+            services.activity_submit(activity=draft, actor=planner)
+
+    def drained() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert services.notifications_send_pending() > 0
+        return len(queries.captured_queries)
+
+    submit(1)
+    one = drained()
+    submit(4)
+    assert drained() == one
+    assert pending() == []
+    [listing] = [m for m in mail.outbox if m.subject.startswith("[Candor] 4 activities")]
+    assert sorted(listing.to) == sorted([reviewer.email, lead.email])
+    assert len(listing.extra_headers["X-Candor-Event"].split()) == 4
