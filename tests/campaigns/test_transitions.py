@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from accounts.db import RowWithReferences
-from accounts.errors import Conflict
+from accounts.errors import Conflict, InvalidTransition
 from accounts.permissions import team_roles
 from campaigns import services
 from campaigns.models import (
@@ -135,3 +135,32 @@ def test_a_null_reference_reads_as_none(in_review) -> None:
     assert read.segment is None
     assert read.segment_id is None
     assert read.current_step.pk == in_review.current_step_id
+
+
+@pytest.mark.parametrize(
+    ("fixture", "action"),
+    [
+        ("draft", "approve"),
+        ("approved", "approve"),
+        ("draft", "request_changes"),
+        ("approved", "request_changes"),
+        ("in_review", "submit"),
+        ("approved", "submit"),
+    ],
+)
+def test_a_reviewers_transition_from_the_wrong_state_writes_nothing(
+    request, fixture, action, planner, reviewer
+) -> None:
+    activity = request.getfixturevalue(fixture)
+    before, version = written(), OutreachActivity.objects.get(pk=activity.pk).version
+    calls = {
+        "approve": lambda: services.activity_approve(activity=activity, actor=reviewer),
+        "request_changes": lambda: services.activity_request_changes(
+            activity=activity, actor=reviewer, comment="Fix it."
+        ),
+        "submit": lambda: services.activity_submit(activity=activity, actor=planner),
+    }
+    with pytest.raises(InvalidTransition):
+        calls[action]()
+    assert written() == before
+    assert OutreachActivity.objects.get(pk=activity.pk).version == version
