@@ -66,7 +66,7 @@ def with_evidence_summary(activities: QuerySet[OutreachActivity]) -> QuerySet[Ou
     """``evidence_cited``, ``evidence_verified`` and ``evidence_withdrawn``: the message's
     citations counted by their evidence's status. All of them, including items the viewer may
     not open (the counts say what the activity depends on, never what an item says). The
-    evidence gate counts the same way, in one statement (``approvals._read_facts``)."""
+    evidence gate counts the same way, as columns of its read (``approvals._facts_columns``)."""
     return activities.annotate(
         evidence_cited=_citations_counted(),
         evidence_verified=_citations_counted(evidence__status=EvidenceItem.Status.VERIFIED),

@@ -10,6 +10,8 @@ import io
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from accounts.models import Role
@@ -389,3 +391,23 @@ def test_other_teams_planners_see_no_activity_of_this_team(api, draft, outsider)
     other = member(outsider.teams.get(), Role.LEAD)
     assert api(other).get(URL).json()["results"] == []
     assert api(other).get(f"{URL}export/").content.decode().count("\r\n") == 1
+
+
+def test_the_evidence_counts_are_read_where_they_are_shown_only(
+    api, planner, reviewer, in_review, world
+) -> None:
+    """Detail and list carry ``evidence``; the CSV export and the read a write action starts
+    with do not pay for its three subqueries a row."""
+    client = api(reviewer)
+    detail = client.get(f"{URL}{in_review.uuid}/").json()
+    assert detail["evidence"] == {"cited": 1, "verified": 1, "withdrawn": 0}
+    assert client.get(URL).json()["results"][0]["evidence"] == detail["evidence"]
+    with CaptureQueriesContext(connection) as queries:
+        assert api(planner).get(f"{URL}export/", HTTP_ACCEPT="text/csv").status_code == 200
+    assert not [q for q in queries.captured_queries if "messaging_citation" in q["sql"]]
+    with CaptureQueriesContext(connection) as queries:
+        approved = client.post(f"{URL}{in_review.uuid}/approve/", {"version": detail["version"]})
+    assert approved.status_code == 200
+    assert approved.json()["evidence"] == detail["evidence"]  # the response still shows them
+    citing = [q for q in queries.captured_queries if "messaging_citation" in q["sql"]]
+    assert len(citing) == 2  # the rules' read (approvals._facts_columns) and the response
