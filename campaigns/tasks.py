@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from campaigns import services
+from campaigns.services.dispatch_send import longest_send, send_budget
 
 
 @shared_task(time_limit=120, soft_time_limit=100)
@@ -27,9 +27,9 @@ def dispatch_tick() -> dict[str, int]:
     }
 
 
-# A batch stops starting sends after half the lease (``dispatch_send.send_budget``); the last
-# one started may take the webhook timeout, and recording the batch a few seconds.
-_BATCH_SECONDS = settings.CANDOR_DISPATCH_LEASE_SECONDS / 2 + settings.CANDOR_WEBHOOK_TIMEOUT
+# A batch stops starting sends after its budget (half the lease); the last one started may take
+# the longest send, and recording the batch a few seconds.
+_BATCH_SECONDS = send_budget() + longest_send()
 
 
 @shared_task(
@@ -49,8 +49,8 @@ def dispatch_batch(activity_ids: list[int], claim: bool = False) -> dict[str, st
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
-    time_limit=settings.CANDOR_WEBHOOK_TIMEOUT + 60,
-    soft_time_limit=settings.CANDOR_WEBHOOK_TIMEOUT + 45,
+    time_limit=longest_send() + 60,
+    soft_time_limit=longest_send() + 45,
 )
 def dispatch_activity(activity_id: int) -> str:
     """One attempt to send one activity (a batch of one; messages from before batches)."""

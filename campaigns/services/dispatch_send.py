@@ -67,6 +67,11 @@ def in_blackout(now: datetime) -> Exists:
     )
 
 
+def longest_send() -> float:
+    """Seconds one send may take at most: the webhook's or the SMTP server's timeout."""
+    return max(settings.CANDOR_WEBHOOK_TIMEOUT, settings.CANDOR_SMTP_TIMEOUT)
+
+
 def send_budget() -> float:
     """Seconds a batch may spend starting sends: half the lease, so the pending attempts of its
     last activities are still live (not taken as lost) while it sends them."""
@@ -139,10 +144,11 @@ def mark_claimed(activity_ids: Sequence[int], now: datetime) -> None:
     )
 
 
-def _claim_due(activity_ids: Sequence[int], now: datetime) -> None:
+def _claim_due(activity_ids: Sequence[int], now: datetime) -> list[int]:
     """The lookahead's claim, when its task runs: of ``activity_ids``, those still approved,
-    due and outside a blackout become ``dispatching`` (SKIP LOCKED: a tick claiming the same
-    rows wins them, and this batch skips them)."""
+    due and outside a blackout become ``dispatching``; returns them. The task sends only
+    those: a row the tick claimed (SKIP LOCKED hands it to one of them), or one already
+    dispatching and waiting for its retry, is another task's to send."""
     due = list(
         OutreachActivity.objects.due(now)
         .filter(pk__in=activity_ids)
@@ -152,6 +158,7 @@ def _claim_due(activity_ids: Sequence[int], now: datetime) -> None:
         .values_list("pk", flat=True)
     )
     mark_claimed(due, now)
+    return due
 
 
 def _lock_for_dispatch(activity_ids: Sequence[int], now: datetime) -> dict[int, OutreachActivity]:
@@ -170,7 +177,7 @@ def _lock_for_dispatch(activity_ids: Sequence[int], now: datetime) -> dict[int, 
     )
     rows = (
         OutreachActivity.objects.select_for_update(of=("self",))
-        .select_related("campaign", "message", "audience", "segment", "channel")
+        .select_related("campaign", "message", "audience", "segment", "channel__officer")
         .annotate(
             last_retried_at=Subquery(last_retried),
             cites_unverified=Exists(unverified),
@@ -261,10 +268,16 @@ def dispatch_prepare_batch(
     Refuses (without sending) what was cancelled or already sent, content that differs from
     what was approved, evidence no longer verified; defers what falls in a blackout window."""
     now = now or timezone.now()
+    decided: dict[int, Attempt] = {}
     with audit_context(actor=None, transition="activity_dispatch"):
+        mine = list(activity_ids)
         if claim:
-            _claim_due(activity_ids, now)
-        rows = _lock_for_dispatch(activity_ids, now)
+            claimed = set(_claim_due(activity_ids, now))
+            mine = [pk for pk in activity_ids if pk in claimed]
+            for pk in activity_ids:
+                if pk not in claimed:
+                    decided[pk] = Attempt(None, None, "not claimed by this task")
+        rows = _lock_for_dispatch(mine, now) if mine else {}
         earlier: dict[int, list[Dispatch]] = defaultdict(list)
         dispatching = [pk for pk, a in rows.items() if a.status == S.DISPATCHING]
         if dispatching:
@@ -273,13 +286,12 @@ def dispatch_prepare_batch(
                 "activity_id", "attempt"
             ):
                 earlier[d.activity_id].append(d)
-        decided: dict[int, Attempt] = {}
         abandoned: list[int] = []
         review: list[tuple[OutreachActivity, str, str]] = []
         unverified: list[OutreachActivity] = []
         deferred: list[OutreachActivity] = []
         sending: list[OutreachActivity] = []
-        for pk in dict.fromkeys(activity_ids):
+        for pk in dict.fromkeys(mine):
             locked = rows.get(pk)
             if locked is None or locked.status != S.DISPATCHING:
                 state = locked.status if locked else "gone"
@@ -507,6 +519,7 @@ def dispatch_send_batch(*, activity_ids: Sequence[int], claim: bool = False) -> 
     """One attempt at each activity of a batch (see the module's docstring): prepare under the
     locks, send each over reused connections, record every outcome at once. Returns activity →
     what happened ("sent", "failed", "retry in 2 s", or why it was not sent)."""
+    activity_ids = list(dict.fromkeys(activity_ids))  # an id given twice is sent once
     attempts = dispatch_prepare_batch(activity_ids=activity_ids, claim=claim)
     done = {a_id: a.reason for a_id, a in zip(activity_ids, attempts, strict=True)}
     outcomes: list[Outcome] = []

@@ -301,11 +301,12 @@ CANDOR_DISPATCH_SEND_BATCH = env.int("CANDOR_DISPATCH_SEND_BATCH", default=50)
 CANDOR_DISPATCH_MAX_QUEUED = env.int("CANDOR_DISPATCH_MAX_QUEUED", default=5000)
 # A send that has shown no sign of life for this long is taken to be lost and is redone
 # (with the same idempotency key). A batch starts sends for half of it, so it must exceed twice
-# the longest send (the webhook timeout).
+# the longest send (the webhook or the SMTP timeout, whichever is longer).
 CANDOR_DISPATCH_LEASE_SECONDS = env.float("CANDOR_DISPATCH_LEASE_SECONDS", default=120.0)
 CANDOR_DISPATCH_MAX_RETRIES = env.int("CANDOR_DISPATCH_MAX_RETRIES", default=5)
 CANDOR_DISPATCH_RETRY_BACKOFF = env.float("CANDOR_DISPATCH_RETRY_BACKOFF", default=2.0)
 CANDOR_WEBHOOK_TIMEOUT = env.float("CANDOR_WEBHOOK_TIMEOUT", default=10.0)
+CANDOR_SMTP_TIMEOUT = env.float("CANDOR_SMTP_TIMEOUT", default=30.0)
 CANDOR_APPROVAL_REMINDER_HOURS = env.float("CANDOR_APPROVAL_REMINDER_HOURS", default=24.0)
 
 # --- Reporting e-mails ------------------------------------------------------------------------
@@ -363,7 +364,7 @@ if env.str("EMAIL_HOST", default=""):
                 "username": env.str("EMAIL_HOST_USER", default=""),
                 "password": env.str("EMAIL_HOST_PASSWORD", default=""),
                 "use_tls": env.bool("EMAIL_USE_TLS", default=False),
-                "timeout": 30,
+                "timeout": CANDOR_SMTP_TIMEOUT,
             },
         }
     }

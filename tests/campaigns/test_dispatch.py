@@ -599,14 +599,14 @@ def test_the_lookahead_sends_at_the_due_time_and_a_cancel_before_it_wins(
         # A worker whose clock runs early claims nothing that is not due yet.
         with time_machine.travel(due - dt.timedelta(seconds=1), tick=False):
             early = dispatch_batch.apply(args=[ids], kwargs={"claim": True}).get()
-        assert set(early.values()) == {"not dispatching (approved)", "not dispatching (cancelled)"}
+        assert set(early.values()) == {"not claimed by this task"}
         with time_machine.travel(eta, tick=False):
             done = dispatch_batch.apply(args=[ids], kwargs={"claim": True}).get()
             again = dispatch_batch.apply(args=[ids], kwargs={"claim": True}).get()  # duplicate
     finally:
         receiver.stop()
-    assert done == {str(kept.pk): "sent", str(cancelled.pk): "not dispatching (cancelled)"}
-    assert again[str(kept.pk)] == "not dispatching (dispatched)"
+    assert done == {str(kept.pk): "sent", str(cancelled.pk): "not claimed by this task"}
+    assert again[str(kept.pk)] == "not claimed by this task"
     assert [r.key for r in receiver.receipts] == [kept.idempotency_key]
     assert statuses([kept, cancelled, later]) == {S.DISPATCHED, S.CANCELLED, S.APPROVED}
     kinds = list(kept.events.values_list("kind", flat=True))
@@ -667,3 +667,51 @@ def test_what_a_batch_had_no_time_to_start_is_put_back_not_failed(
     settings.CANDOR_DISPATCH_LEASE_SECONDS = 120
     assert set(dispatch_batch.apply(args=[ids]).get().values()) == {"sent"}
     assert list(Dispatch.objects.values_list("attempt", flat=True)) == [1, 1]
+
+
+@pytest.mark.django_db
+def test_a_late_lookahead_message_never_sends_what_another_task_claimed(
+    world, planner, reviewer, approver
+) -> None:
+    """The tick claimed it and its first send got a 503: it waits for its retry. A lookahead
+    message arriving late (or twice) must not send it before then, nor spend an attempt."""
+    receiver = HttpReceiver(statuses=[503, 200])
+    try:
+        [activity] = approved_many(world, planner, reviewer, approver, count=1)
+        activity = rehashed(activity, channel=hook(world, receiver))
+        claim(due_now(activity))
+        first = dispatch_batch.apply(args=[[activity.pk]]).get()
+        assert first == {str(activity.pk): f"retry in {settings.CANDOR_DISPATCH_RETRY_BACKOFF:g} s"}
+        late = dispatch_batch.apply(args=[[activity.pk]], kwargs={"claim": True}).get()
+        assert late == {str(activity.pk): "not claimed by this task"}
+        assert len(receiver.receipts) == 1
+        assert activity.dispatches.count() == 1
+        # The retry itself (no claim: the activity is its own) goes out, once.
+        assert dispatch_batch.apply(args=[[activity.pk, activity.pk]]).get() == {
+            str(activity.pk): "sent"
+        }
+    finally:
+        receiver.stop()
+    assert [r.key for r in receiver.receipts] == [activity.idempotency_key] * 2
+    assert list(activity.dispatches.values_list("attempt", "result")) == [
+        (1, "failed"),
+        (2, "sent"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_webhook_that_redirects_fails_at_once(approved, world) -> None:
+    """A 3xx is not followed (a POST re-sent elsewhere, or turned into a GET, is not what the
+    partner agreed to receive): the activity fails on its first attempt, with the answer."""
+    receiver = HttpReceiver(statuses=[302])
+    try:
+        activity = rehashed(approved, channel=hook(world, receiver))
+        claim(due_now(activity))
+        assert dispatch_batch.apply(args=[[activity.pk]]).get() == {str(activity.pk): "failed"}
+    finally:
+        receiver.stop()
+    assert len(receiver.receipts) == 1
+    [attempt] = activity.dispatches.all()
+    assert attempt.result == Dispatch.Result.FAILED
+    assert "302" in attempt.error
+    assert OutreachActivity.objects.get(pk=activity.pk).status == S.FAILED
