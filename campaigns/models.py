@@ -227,6 +227,12 @@ class OutreachActivity(models.Model):
                 condition=Q(status="approved"),
                 name="activity_due_idx",
             ),
+            # What the tick looks at every interval: the queue's length, stuck sends.
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status="dispatching"),
+                name="activity_dispatching_idx",
+            ),
             models.Index(fields=["campaign", "status"], name="activity_campaign_status_idx"),
             # A scope's activities in a time window: report sections, calendar, coverage.
             models.Index(fields=["campaign", "scheduled_at"], name="activity_campaign_time_idx"),

@@ -138,8 +138,9 @@ def dispatch_look_ahead(*, now: datetime, room: int) -> list[int]:
     (still approved, due, no blackout; a cancel or an edit before then wins) and skips it
     otherwise. The ETAs are seconds long (the Redis visibility timeout is an hour), and
     nothing depends on them: a lost or late ETA message leaves the activity approved and due,
-    and the next tick claims it as usual; a duplicate finds it claimed and skips it. Activities
-    due within ``CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS`` of each other share a task."""
+    and the next tick claims it as usual. A duplicate, or a message arriving after the tick
+    claimed the activity, claims nothing and so sends nothing. Activities due within
+    ``CANDOR_DISPATCH_LOOKAHEAD_SLOT_MS`` of each other share a task."""
     horizon = settings.CANDOR_DISPATCH_LOOKAHEAD_SECONDS
     if horizon <= 0 or room <= 0:
         return []
