@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_context
+from accounts.db import column_values
 from accounts.errors import (
     Conflict,
     InvalidInput,
@@ -452,20 +453,20 @@ def _parse_import(content: str) -> list[dict[str, str]]:
     return rows
 
 
-def _field_problems(values: dict[str, Any]) -> dict[str, list[str]]:
-    """What ``full_clean`` would say about an imported row, field by field, without its
-    per-row queries: the owner team is checked once for the whole file, and a fresh uuid4
-    needs no uniqueness query. Same fields, same validators, same messages."""
-    problems: dict[str, list[str]] = {}
-    for name, value in values.items():
-        field = _IMPORT_FIELDS[name]
-        if field.blank and value in field.empty_values:
-            continue  # as ``Model.clean_fields`` skips it
-        try:
-            values[name] = field.clean(value, None)
-        except ValidationError as error:
-            problems[name] = [str(m) for m in error.messages]
-    return problems
+# Checked once for the whole file (the owner team), or needing no check (a fresh uuid4).
+_NOT_IMPORTED = [f.name for f in EvidenceItem._meta.fields if f.name not in IMPORT_COLUMNS]
+
+
+def _field_problems(item: EvidenceItem) -> dict[str, list[str]]:
+    """What ``full_clean`` would say about an imported row, without its per-row queries: the
+    model's own ``clean_fields`` (which also leaves the cleaned values on ``item``) and
+    ``clean``, leaving out the fields that are not in the file."""
+    try:
+        item.clean_fields(exclude=_NOT_IMPORTED)
+        item.clean()
+    except ValidationError as error:
+        return error.message_dict
+    return {}
 
 
 def _insert_evidence(items: list[EvidenceItem]) -> None:
@@ -477,7 +478,7 @@ def _insert_evidence(items: list[EvidenceItem]) -> None:
         EvidenceItem.objects.bulk_create(items, batch_size=500)
         return
     table = EvidenceItem._meta.db_table
-    fields = EvidenceItem._meta.concrete_fields
+    fields = [f for f in EvidenceItem._meta.concrete_fields if not f.primary_key]
     with connection.cursor() as cursor:
         # Through Django's cursor, and not a bare SELECT (which pghistory's execute wrapper
         # skips): the wrapper sets the audit context for the rest of the transaction, where
@@ -487,12 +488,16 @@ def _insert_evidence(items: list[EvidenceItem]) -> None:
             "FROM generate_series(1, %s)) SELECT id FROM ids",
             [table, len(items)],
         )
-        for item, (pk,) in zip(items, cursor.fetchall(), strict=True):
-            item.pk = pk
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for item in items:
-                copy.write_row([getattr(item, f.attname) for f in fields])
+        ids = [pk for (pk,) in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in [EvidenceItem._meta.pk, *fields])
+        with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            for item, pk in zip(items, ids, strict=True):
+                item.pk = pk
+                # As Django's own INSERT sends them (timestamps filled in, values prepared).
+                copy.write_row(
+                    [pk, *(value for _, _, value in column_values(item, fields, add=True))]
+                )
     for item in items:
         item._state.adding = False
 
@@ -520,16 +525,14 @@ def evidence_import(
             errors[f"rows.{number}"] = ["The row has more cells than the header."]
             continue
         values, problems = _import_row(row)
-        problems = problems or _field_problems(values)
+        item = EvidenceItem(owner_team=owner_team, **values)
+        problems = problems or _field_problems(item)
         for field, messages in problems.items():
             errors[f"rows.{number}.{field}"] = messages
         if not errors:
-            items.append(EvidenceItem(owner_team=owner_team, **values))
+            items.append(item)
     if errors:
         raise InvalidInput(errors)
-    now = timezone.now()
-    for item in items:
-        item.created_at = item.updated_at = now
     with audit_context(actor=actor.pk, action="evidence_import"):
         _insert_evidence(items)
     return items
