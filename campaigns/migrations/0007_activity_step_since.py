@@ -50,6 +50,9 @@ class Migration(migrations.Migration):
                 null=True,
             ),
         ),
+        # Between the audit triggers' removal and their return: a backfill is nobody's change,
+        # so it writes no audit row.
+        migrations.RunPython(step_since_from_events, migrations.RunPython.noop),
         pgtrigger.migrations.AddTrigger(
             model_name="outreachactivity",
             trigger=pgtrigger.compiler.Trigger(
@@ -79,5 +82,4 @@ class Migration(migrations.Migration):
                 ),
             ),
         ),
-        migrations.RunPython(step_since_from_events, migrations.RunPython.noop),
     ]

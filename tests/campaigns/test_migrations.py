@@ -37,3 +37,12 @@ def test_step_since_is_filled_from_the_latest_submission_or_step_approval(
 
     assert OutreachActivity.objects.get(pk=step_two.pk).step_since == now - dt.timedelta(hours=5)
     assert OutreachActivity.objects.get(pk=sent_back.pk).step_since is None  # not in review
+
+
+def test_the_step_since_backfill_runs_while_the_audit_triggers_are_off() -> None:
+    """A backfill is nobody's change: it runs after the triggers are removed and before they
+    come back, so it writes no audit row (one per activity in review, with no context)."""
+    kinds = [type(op).__name__ for op in step_since.Migration.operations]
+    backfill = kinds.index("RunPython")
+    assert max(i for i, k in enumerate(kinds) if k == "RemoveTrigger") < backfill
+    assert backfill < min(i for i, k in enumerate(kinds) if k == "AddTrigger")
