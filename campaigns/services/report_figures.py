@@ -468,34 +468,23 @@ def _waiting(f: _Frame) -> tuple[int, int | None, list[ActivityLine]]:
     """Activities waiting for an approval, and how long since they reached their step."""
     # step_since: set by submit and by each step's approval (a column, not a subquery over
     # the events of every waiting activity: 0.5 s of a report at 1M activities, benchmark P5).
-    waiting = f.activities.filter(status=S.IN_REVIEW).annotate(waiting_since=F("step_since"))
-    first = list(
-        waiting.select_related("campaign", "audience", "current_step").order_by(
-            F("waiting_since").asc(nulls_first=True), "pk"
-        )[: f.limit]
-    )
+    waiting = f.activities.filter(status=S.IN_REVIEW)
+    first = waiting.select_related("campaign", "audience", "current_step").order_by(
+        F("step_since").asc(nulls_first=True), "pk"
+    )[: f.limit]
     lines = [
         _line(
             f,
             a,
-            at=a.waiting_since,
+            at=a.step_since,
             detail=f"{a.current_step.name if a.current_step else '—'}: waiting "
-            f"{_hours(f.now - a.waiting_since) if a.waiting_since else 0} h",
+            f"{_hours(f.now - a.step_since) if a.step_since else 0} h",
         )
         for a in first
     ]
-    # The list is the one pass over every waiting activity's events (100k at 1M activities):
-    # the count needs none, and the oldest is the list's first known time (ascending), unless
-    # the whole list is of activities with no such event.
-    total = f.activities.filter(status=S.IN_REVIEW).count()
-    known = [a.waiting_since for a in first if a.waiting_since is not None]
-    if known:
-        oldest = known[0]
-    elif len(first) < total:
-        oldest = waiting.aggregate(oldest=Min("waiting_since"))["oldest"]
-    else:
-        oldest = None
-    return total, (_hours(f.now - oldest) if oldest else None), lines
+    summary = waiting.aggregate(total=Count("pk"), oldest=Min("step_since"))
+    oldest = summary["oldest"]
+    return summary["total"], (_hours(f.now - oldest) if oldest else None), lines
 
 
 def _failures(f: _Frame) -> tuple[int, list[ActivityLine]]:
