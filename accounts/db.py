@@ -64,14 +64,21 @@ def column_values(
     ``auto_now_add`` filled in). For a hand-written statement whose parameters have no column
     to take their type from: ``INSERT … SELECT %s FROM …``. Text is cast to ``text``, never to
     ``varchar(n)``, whose cast would cut a long value short instead of refusing it."""
-    return [
-        (*_column_and_cast(field), field.get_db_prep_save(field.pre_save(obj, add), connection))
-        for field in fields
-    ]
+    fields = list(fields)
+    values = save_values(obj, fields, add=add)
+    return [(*column_and_cast(f), value) for f, value in zip(fields, values, strict=True)]
+
+
+def save_values(
+    obj: models.Model, fields: Iterable[models.Field[Any, Any]], *, add: bool
+) -> list[Any]:
+    """The values of ``fields`` of ``obj`` as Django's own INSERT (``add``) or UPDATE would
+    send them: ``auto_now`` and ``auto_now_add`` filled in, prepared for the database."""
+    return [field.get_db_prep_save(field.pre_save(obj, add), connection) for field in fields]
 
 
 @cache
-def _column_and_cast(field: models.Field[Any, Any]) -> tuple[str, str]:
+def column_and_cast(field: models.Field[Any, Any]) -> tuple[str, str]:
     text = isinstance(field, (models.CharField, models.TextField))
     return connection.ops.quote_name(field.column), "text" if text else field.db_type(connection)
 
@@ -128,7 +135,7 @@ class RowWithReferences:
         self.model, self.references, self.extra = model, references, extra
 
     @cached_property
-    def _plan(self) -> tuple[str, list[tuple[type[models.Model], list[Any], str | None]]]:
+    def _plan(self) -> tuple[str, list[tuple[type[models.Model], int, list[Any], str | None]]]:
         quote = connection.ops.quote_name
         parts = [(self.model, None, "t0", None)]
         joins = []
@@ -145,7 +152,9 @@ class RowWithReferences:
         for model, _, alias, name in parts:
             fields = list(model._meta.concrete_fields)
             columns += [f"{alias}.{quote(f.column)}" for f in fields]
-            layout.append((model, [_converters(f) for f in fields], name))
+            # Only the columns the ORM converts (JSON arrives as text…): two of about eighty.
+            converted = [(n, *_converters(f)) for n, f in enumerate(fields)]
+            layout.append((model, len(fields), [c for c in converted if c[2]], name))
         select = ", ".join(columns + ([self.extra] if self.extra else []))
         table = quote(self.model._meta.db_table)
         pk = quote(self.model._meta.pk.column)
@@ -162,18 +171,18 @@ class RowWithReferences:
         if row is None:
             return None, ()
         objects, at = [], 0
-        for model, converters, _ in layout:
-            values = list(row[at : at + len(converters)])
-            for n, (expression, functions) in enumerate(converters):
+        for model, width, converted, _ in layout:
+            values = list(row[at : at + width])
+            for n, expression, functions in converted:
                 if values[n] is not None:
-                    for convert in functions:  # as the ORM converts it (JSON arrives as text…)
+                    for convert in functions:  # as the ORM converts it
                         values[n] = convert(values[n], expression, connection)
-            at += len(converters)
+            at += width
             objects.append(
                 None if values[0] is None else model.from_db(connection.alias, None, values)
             )
         main = objects[0]
-        for (_, _, name), obj in zip(layout[1:], objects[1:], strict=True):
+        for (*_, name), obj in zip(layout[1:], objects[1:], strict=True):
             setattr(main, name, obj)  # sets the relation's cache, as select_related does
         return main, tuple(row[at:])
 

@@ -21,13 +21,20 @@ so the write matches no row, writes nothing, and the caller gets the same ``Conf
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from accounts.audit import audit_context
-from accounts.db import RowWithReferences, column_values, joins_as_written_in_transaction
+from accounts.audit import audit_context, context_for_statement
+from accounts.db import (
+    RowWithReferences,
+    column_and_cast,
+    joins_as_written_in_transaction,
+    prepared_cursor,
+    save_values,
+)
 from accounts.errors import Conflict, InvalidTransition
 from campaigns.models import (
     DECISION_UNIQUE,
@@ -133,20 +140,23 @@ def commit(
     fields: Sequence[str],
     event: ActivityEvent,
     *,
+    action: str,
     notify: bool = True,
     decision: ApprovalDecision | None = None,
 ) -> None:
     """Steps 3–5 of a transition that ``read`` the activity: write ``fields`` with a new
     version if, and only if, the version is still the one read; then ``decision`` (if any),
-    the event and its outbox row. On PostgreSQL this is one statement (data-modifying CTEs,
-    each insert made from the UPDATE's row, so nothing is written when the version moved on):
-    one round trip and no transaction to open or commit (benchmark P7). Elsewhere (SQLite) the
-    same writes one after another in a transaction. ``Conflict`` when someone changed the
-    activity since it was read, or decided this step first."""
+    the event and its outbox row, all under the audit context of ``action`` by the event's
+    actor (as ``audited``). On PostgreSQL this is one prepared statement (data-modifying
+    CTEs, each insert made from the UPDATE's row, so nothing is written when the version moved
+    on): one round trip and no transaction to open or commit (benchmark P7). Elsewhere
+    (SQLite) the same writes one after another in a transaction. ``Conflict`` when someone
+    changed the activity since it was read, or decided this step first."""
     expected, locked.version = locked.version, locked.version + 1
     event.to_status = locked.status
     if connection.vendor == "postgresql":
-        _commit_in_one_statement(locked, expected, fields, event, notify, decision)
+        audit = _audit(event.actor_id, action)
+        _commit_in_one_statement(locked, expected, fields, event, notify, decision, audit)
         return
     with transaction.atomic():
         changed = OutreachActivity.objects.filter(pk=locked.pk, version=expected).update(
@@ -173,16 +183,59 @@ def _decided() -> Conflict:
     return Conflict("This step was approved by someone else a moment ago.")
 
 
-def _insert(name: str, obj: models.Model, after: str) -> tuple[str, list[Any]]:
-    """A CTE inserting ``obj`` once for each row of the CTE ``after`` (none: nothing)."""
-    fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
-    values = column_values(obj, fields, add=True)
-    columns = ", ".join(column for column, _, _ in values)
-    casts = ", ".join(f"%s::{cast}" for _, cast, _ in values)
-    table = connection.ops.quote_name(obj._meta.db_table)
+@cache
+def _inserted(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    """The columns a CTE of the write inserts for ``model``: all but the primary key and the
+    activity, which is the UPDATE's own row (``moved.id``)."""
+    return tuple(
+        f for f in model._meta.concrete_fields if not f.primary_key and f.name != "activity"
+    )
+
+
+def _insert(name: str, model: type[models.Model]) -> str:
+    """A CTE inserting one row of ``model`` for each row the UPDATE wrote (none: nothing)."""
+    columns_and_casts = [column_and_cast(field) for field in _inserted(model)]
+    columns = ", ".join(["activity_id", *(column for column, _ in columns_and_casts)])
+    casts = ", ".join(["moved.id", *(f"%s::{cast}" for _, cast in columns_and_casts)])
+    table = connection.ops.quote_name(model._meta.db_table)
     # Names come from the models' _meta and the caller's constants; every value is a parameter.
-    sql = f"{name} AS (INSERT INTO {table} ({columns}) SELECT {casts} FROM {after} RETURNING id)"  # noqa: S608
-    return sql, [value for _, _, value in values]
+    return f"{name} AS (INSERT INTO {table} ({columns}) SELECT {casts} FROM moved RETURNING id)"  # noqa: S608
+
+
+@cache
+def _updated(fields: tuple[str, ...]) -> tuple[models.Field[Any, Any], ...]:
+    meta = OutreachActivity._meta
+    return tuple(meta.get_field(name) for name in (*fields, "version", "updated_at"))
+
+
+@cache
+def _one_statement(fields: tuple[str, ...], decision: bool, notify: bool, context: bool) -> str:
+    """The write of ``_commit_in_one_statement``, written once for each shape: the same text
+    each time, so the connection prepares it once (psycopg keys prepared statements by text)."""
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{column_and_cast(f)[0]} = %s" for f in _updated(fields))
+    table = quote(OutreachActivity._meta.db_table)
+    ctes = [
+        f"moved AS (UPDATE {table} SET {assignments} "  # noqa: S608 (as _insert)
+        "WHERE id = %s AND version = %s RETURNING id)"
+    ]
+    if decision:
+        ctes.append(_insert("decision", ApprovalDecision))
+    ctes.append(_insert("event", ActivityEvent))
+    if notify:
+        outbox = quote(PendingNotification._meta.db_table)
+        ctes.append(
+            f"outbox AS (INSERT INTO {outbox} (event_id, step_id, created_at) "  # noqa: S608
+            "SELECT id, %s::bigint, %s::timestamptz FROM event)"
+        )
+    picked = "(SELECT id FROM decision)" if decision else "NULL"
+    sql = f"WITH {', '.join(ctes)} SELECT (SELECT id FROM moved), {picked}, (SELECT id FROM event)"  # noqa: S608
+    if context:  # evaluated before the audit triggers run: they are AFTER triggers
+        sql += (
+            ", set_config('pghistory.context_id', %s, true)"
+            ", set_config('pghistory.context_metadata', %s, true)"
+        )
+    return sql
 
 
 def _commit_in_one_statement(
@@ -192,35 +245,20 @@ def _commit_in_one_statement(
     event: ActivityEvent,
     notify: bool,
     decision: ApprovalDecision | None,
+    audit: dict[str, Any],
 ) -> None:
-    meta, quote = OutreachActivity._meta, connection.ops.quote_name
-    sets = column_values(
-        locked, [meta.get_field(f) for f in (*fields, "version", "updated_at")], add=False
-    )
-    assignments = ", ".join(f"{column} = %s" for column, _, _ in sets)
-    ctes = [
-        f"moved AS (UPDATE {quote(meta.db_table)} SET {assignments} "  # noqa: S608 (as _insert)
-        "WHERE id = %s AND version = %s RETURNING id)"
-    ]
-    params: list[Any] = [*(value for _, _, value in sets), locked.pk, expected]
-    for name, obj in (("decision", decision), ("event", event)):
-        if obj is not None:
-            sql, values = _insert(name, obj, "moved")
-            ctes.append(sql)
-            params += values
+    fields = tuple(fields)
+    params = [*save_values(locked, _updated(fields), add=False), locked.pk, expected]
+    if decision is not None:
+        params += save_values(decision, _inserted(ApprovalDecision), add=True)
+    params += save_values(event, _inserted(ActivityEvent), add=True)
     if notify:
-        outbox = quote(PendingNotification._meta.db_table)
-        ctes.append(
-            f"outbox AS (INSERT INTO {outbox} (event_id, step_id, created_at) "  # noqa: S608
-            "SELECT id, %s::bigint, %s::timestamptz FROM event)"
-        )
         params += [locked.current_step_id, timezone.now()]
-    picked = "(SELECT id FROM decision)" if decision is not None else "NULL"
-    sql = f"WITH {', '.join(ctes)} SELECT (SELECT id FROM moved), {picked}, (SELECT id FROM event)"  # noqa: S608
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            moved, decision_id, event_id = cursor.fetchone()
+        with context_for_statement(**audit) as context, prepared_cursor() as cursor:
+            sql = _one_statement(fields, decision is not None, notify, context is not None)
+            cursor.execute(sql, [*params, *(context or ())])
+            moved, decision_id, event_id = cursor.fetchone()[:3]
     except IntegrityError as error:
         constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
         if constraint == DECISION_UNIQUE:
@@ -266,9 +304,13 @@ def record(locked: OutreachActivity, *, notify: bool = True, **details: Any) -> 
 
 def audited(actor: Any, action: str) -> Any:
     """The audit context for trigger-written history (PostgreSQL) within one transition."""
+    return audit_context(**_audit(getattr(actor, "pk", None), action))
+
+
+def _audit(actor_id: int | None, action: str) -> dict[str, Any]:
     # ``transition``, not ``action``: pghistory merges nested contexts, and a recall runs inside
     # the evidence service's context, whose ``action`` must survive.
-    return audit_context(actor=getattr(actor, "pk", None), transition=f"activity_{action}")
+    return {"actor": actor_id, "transition": f"activity_{action}"}
 
 
 atomic = transaction.atomic

@@ -157,8 +157,7 @@ def activity_submit(*, activity: OutreachActivity, actor: Any) -> OutreachActivi
         changes={"review_round": current.review_round, "step": current.current_step.name},
     )
     fields = ("status", "review_round", "current_step", "submitted_by", "submitted_at")
-    with t.audited(actor, "submit"):
-        t.commit(current, (*fields, "step_since"), event)
+    t.commit(current, (*fields, "step_since"), event, action="submit")
     return current
 
 
@@ -207,8 +206,7 @@ def activity_approve(
     event = t.new_event(
         current, kind=kind, actor=actor, from_status=from_status, comment=comment, changes=changes
     )
-    with t.audited(actor, "approve"):
-        t.commit(current, fields, event, decision=decision)
+    t.commit(current, fields, event, decision=decision, action="approve")
     return current
 
 
@@ -241,6 +239,7 @@ def activity_request_changes(
         comment=comment.strip(),
         changes={"step": step.name},
     )
-    with t.audited(actor, "request_changes"):
-        t.commit(current, ("status", "current_step"), event, decision=decision)
+    t.commit(
+        current, ("status", "current_step"), event, decision=decision, action="request_changes"
+    )
     return current

@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from accounts.models import Marking
 from campaigns import services
-from campaigns.models import ActivityEvent, Campaign, OutreachActivity
+from campaigns.models import ActivityEvent, ApprovalDecision, Campaign, OutreachActivity
 from messaging import services as messaging
 from messaging.models import Theme
 
@@ -125,3 +125,20 @@ def test_the_app_refuses_to_rewrite_activity_events(draft) -> None:
     with pytest.raises(DatabaseError), transaction.atomic():
         ActivityEvent.objects.filter(pk=event.pk).update(comment="rewritten")
     assert draft.events.get().comment == ""
+
+
+def test_an_api_approval_is_recorded_under_the_request_context(api, in_review, reviewer) -> None:
+    """The approval writes in one prepared statement that sets the audit context itself
+    (``accounts.audit.context_for_statement``): inside a request it is the request's context,
+    with the transition added, on the activity's and the decision's audit rows alike."""
+    DecisionEvent = ApprovalDecision.audit_trail.rel.related_model
+    url = f"/api/v1/activities/{in_review.uuid}/approve/"
+    response = api(reviewer).post(url, {"version": in_review.version})
+    assert response.status_code == 200, response.content
+    row = OutreachActivityEvent.objects.filter(pgh_obj=in_review).order_by("pgh_id").last()
+    assert row.current_step_id != in_review.current_step_id  # the row of this approval
+    decision_row = DecisionEvent.objects.get(activity=in_review, user=reviewer)
+    assert row.pgh_context_id == decision_row.pgh_context_id
+    metadata = row.pgh_context.metadata
+    assert metadata["url"] == url
+    assert (metadata["actor"], metadata["transition"]) == (reviewer.pk, "activity_approve")

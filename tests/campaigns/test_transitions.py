@@ -72,7 +72,7 @@ def test_a_write_made_for_a_version_that_moved_on_writes_nothing(in_review, revi
         verdict="approve",
     )
     with pytest.raises(Conflict, match="Someone else changed this activity first"):
-        t.commit(current, ("step_since",), event, decision=decision)
+        t.commit(current, ("step_since",), event, decision=decision, action="approve")
     assert written() == before  # no decision, no event, no outbox row
     assert OutreachActivity.objects.get(pk=in_review.pk).title == "Renamed meanwhile"
 
