@@ -164,11 +164,11 @@ def activity_submit(*, activity: OutreachActivity, actor: Any) -> OutreachActivi
 def _decision(locked: OutreachActivity, actor: Any, verdict: str, comment: str) -> ApprovalDecision:
     # The unique constraint on (activity, step, round) makes it the only decision of its step:
     # should another person's land first, ``t.commit`` answers Conflict.
-    return ApprovalDecision(
-        activity=locked,
-        step=locked.current_step,
+    return ApprovalDecision(  # by ids: nothing reads its relations back
+        activity_id=locked.pk,
+        step_id=locked.current_step_id,
         review_round=locked.review_round,
-        user=actor,
+        user_id=actor.pk,
         verdict=verdict,
         comment=comment,
     )

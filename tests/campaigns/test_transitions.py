@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import signals
 
 from accounts.db import RowWithReferences
 from accounts.errors import Conflict, InvalidTransition
@@ -15,6 +16,7 @@ from campaigns.models import (
     ActivityEvent,
     ActivityStatus,
     ApprovalDecision,
+    Campaign,
     OutreachActivity,
     PendingNotification,
 )
@@ -121,6 +123,8 @@ def test_the_prepared_read_gives_what_the_orm_gives(in_review, world) -> None:
         for field in expected._meta.concrete_fields:
             got, want = getattr(obj, field.attname), getattr(expected, field.attname)
             assert (got, type(got)) == (want, type(want)), (type(expected).__name__, field.name)
+    for obj in (read, *(getattr(read, r) for r in references)):  # loaded, not new
+        assert (obj._state.adding, obj._state.db) == (False, "default")
     assert read.audience.languages == orm.audience.languages  # JSON, decoded
     assert read.content_hash() == orm.content_hash()
     assert statement.get(0) == (None, ())
@@ -128,6 +132,23 @@ def test_the_prepared_read_gives_what_the_orm_gives(in_review, world) -> None:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("t0.version * 10" in sql for sql in prepared)  # planned once, then reused
+
+
+def test_a_model_with_init_receivers_is_built_by_django(in_review) -> None:
+    """The prepared read sets a fresh instance's attributes itself, except for a model whose
+    ``post_init`` has receivers: those are built by ``Model.__init__``, which calls them."""
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    signals.post_init.connect(receiver, sender=Campaign)
+    try:
+        read, _ = RowWithReferences(OutreachActivity, ("campaign", "channel")).get(in_review.pk)
+    finally:
+        signals.post_init.disconnect(receiver, sender=Campaign)
+    assert seen == [read.campaign]  # the campaign through Django, no one else
+    assert read.campaign.name == in_review.campaign.name
 
 
 def test_a_null_reference_reads_as_none(in_review) -> None:
