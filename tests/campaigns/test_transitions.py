@@ -134,6 +134,27 @@ def test_the_prepared_read_gives_what_the_orm_gives(in_review, world) -> None:
     assert any("t0.version * 10" in sql for sql in prepared)  # planned once, then reused
 
 
+@pytest.mark.django_db(transaction=True)  # closes the connection
+def test_the_kept_cursor_follows_the_connection(in_review, reviewer) -> None:
+    """The prepared statements' cursor is kept per connection: after a refused write, and on
+    a new connection (Django closes old ones), reads and writes go on."""
+    statement = RowWithReferences(OutreachActivity, ("campaign",))
+    assert statement.get(in_review.pk)[0].pk == in_review.pk
+    with pytest.raises(Conflict):  # a refused write on the kept cursor
+        services.activity_approve(activity=_stale(in_review), actor=reviewer)
+    assert statement.get(in_review.pk)[0].pk == in_review.pk
+    connection.close()
+    assert statement.get(in_review.pk)[0].campaign_id == in_review.campaign_id
+    approved = services.activity_approve(activity=in_review, actor=reviewer)
+    assert OutreachActivity.objects.get(pk=in_review.pk).version == approved.version
+
+
+def _stale(activity: OutreachActivity) -> OutreachActivity:
+    copy = OutreachActivity.objects.get(pk=activity.pk)
+    copy.version -= 1
+    return copy
+
+
 def test_a_model_with_init_receivers_is_built_by_django(in_review) -> None:
     """The prepared read sets a fresh instance's attributes itself, except for a model whose
     ``post_init`` has receivers: those are built by ``Model.__init__``, which calls them."""
