@@ -11,13 +11,15 @@ import pytest
 from celery.signals import task_prerun
 from django.db import connection
 
+from campaigns.tasks import dispatch_tick
 from config.celery import app
 
 
 @pytest.fixture
 def task() -> Iterator[object]:
     """A task as a worker runs it (not eagerly)."""
-    task = app.tasks["campaigns.tasks.dispatch_tick"]
+    # Imported above, not left to autodiscovery, which runs only once a worker starts.
+    task = app.tasks[dispatch_tick.name]
     task.push_request(is_eager=False)
     yield task
     task.pop_request()

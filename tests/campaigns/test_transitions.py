@@ -134,7 +134,7 @@ def test_the_prepared_read_gives_what_the_orm_gives(in_review, world) -> None:
     assert any("t0.version * 10" in sql for sql in prepared)  # planned once, then reused
 
 
-@pytest.mark.django_db(transaction=True)  # closes the connection
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # closes the connection
 def test_the_kept_cursor_follows_the_connection(in_review, reviewer) -> None:
     """The prepared statements' cursor is kept per connection: after a refused write, and on
     a new connection (Django closes old ones), reads and writes go on."""
