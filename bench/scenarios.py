@@ -32,7 +32,7 @@ def p7_approve_transition(scale: float) -> Result:
     """One approve transition with its audit rows ÷ one raw conditional UPDATE, interleaved
     (one of each in turn, medians), so both see the same machine."""
     world = w.build("p7")
-    count = max(20, int(100 * scale))
+    count = max(50, int(300 * scale))  # pairs: the medians of fewer moved by ±10% run to run
     ours_rows = w.in_sign_off(world, count)
     raw_rows = w.in_sign_off(world, count)
     approver = w.fresh(world.approver)
