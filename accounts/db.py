@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache, cached_property
@@ -109,15 +108,13 @@ def prepared_cursor() -> Iterator[Any]:
         # Django turns psycopg's preparing off (None), which refuses even an explicit
         # ``prepare=True``. A threshold no statement reaches lets only those through.
         conn.prepare_threshold = 2**31 - 1
-    raw = _kept.get(conn)
-    if raw is None or raw.closed:
-        # One cursor a connection, kept: a new one would look up its result's loaders again
-        # (about 10% of the read's time, benchmark P7).
-        raw = _kept[conn] = _prepared_cursor_class()(conn)
+    # One cursor a connection, kept on Django's connection object (one a thread) for as long as
+    # it holds the same database connection: a new cursor would look up its result's loaders
+    # again (about 10% of the read's time, benchmark P7).
+    raw = getattr(db, "_candor_prepared_cursor", None)
+    if raw is None or raw.closed or raw.connection is not conn:
+        raw = db._candor_prepared_cursor = _prepared_cursor_class()(conn)
     yield (db.make_debug_cursor if db.queries_logged else db.make_cursor)(raw)
-
-
-_kept: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 @cache

@@ -195,7 +195,8 @@ def _inserted(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
 def _insert(name: str, model: type[models.Model]) -> str:
     """A CTE inserting one row of ``model`` for each row the UPDATE wrote (none: nothing)."""
     columns_and_casts = [column_and_cast(field) for field in _inserted(model)]
-    columns = ", ".join(["activity_id", *(column for column, _ in columns_and_casts)])
+    activity = column_and_cast(model._meta.get_field("activity"))[0]
+    columns = ", ".join([activity, *(column for column, _ in columns_and_casts)])
     casts = ", ".join(["moved.id", *(f"%s::{cast}" for _, cast in columns_and_casts)])
     table = connection.ops.quote_name(model._meta.db_table)
     # Names come from the models' _meta and the caller's constants; every value is a parameter.
