@@ -183,3 +183,19 @@ def sqlite_demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
     manage.first_seed = manage("seed_demo")  # type: ignore[attr-defined]
     manage.var = var  # type: ignore[attr-defined]
     return manage
+
+
+def sent_back(activity: Any) -> dict[str, Any]:
+    """The activity's fields that sending it back for review sets, as stored now."""
+    from campaigns.services._transitions import SENT_BACK
+
+    activity.refresh_from_db()
+    return {name: getattr(activity, name) for name in SENT_BACK}
+
+
+SENT_BACK_STATE = {
+    "status": "changes_requested",
+    "current_step": None,
+    "approved_content_hash": "",
+    "approved_at": None,
+}

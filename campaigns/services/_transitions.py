@@ -65,6 +65,15 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
 TERMINAL = frozenset({S.DISPATCHED, S.COMPLETED, S.CANCELLED})
 # Content in these states has been reviewed; changing it invalidates that review.
 REVIEWED = frozenset({S.IN_REVIEW, S.APPROVED, S.FAILED})
+# What sending an activity back for review sets: the step it was at and its approval are gone
+# (approved means frozen: what changed after review is reviewed again). Written once, for the
+# edit, the recalls and the dispatch batch alike.
+SENT_BACK: dict[str, Any] = {
+    "status": S.CHANGES_REQUESTED,
+    "current_step": None,
+    "approved_content_hash": "",
+    "approved_at": None,
+}
 
 _VERBS = {
     "edit": "edited",
@@ -103,6 +112,13 @@ def check(locked: OutreachActivity, action: str) -> None:
             f"A {locked.get_status_display().lower()} activity cannot be {_VERBS[action]}.",
             field="status",
         )
+
+
+def send_back(locked: OutreachActivity) -> list[str]:
+    """Set ``SENT_BACK`` on the activity; the fields to write."""
+    for name, value in SENT_BACK.items():
+        setattr(locked, name, value)
+    return list(SENT_BACK)
 
 
 def write(locked: OutreachActivity, *fields: str) -> None:

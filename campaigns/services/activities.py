@@ -198,11 +198,7 @@ def activity_update(*, activity: OutreachActivity, actor: Any, **changes: Any) -
     from_status = locked.status
     fields = list(diff)
     if from_status in t.REVIEWED and set(diff) & set(DISPATCHABLE_FIELDS):
-        locked.status = S.CHANGES_REQUESTED
-        locked.current_step = None
-        locked.approved_content_hash = ""
-        locked.approved_at = None
-        fields += ["status", "current_step", "approved_content_hash", "approved_at"]
+        fields += t.send_back(locked)
     with t.audited(actor, "edit"):
         t.write(locked, *fields)
         if "message" in diff:
@@ -303,11 +299,7 @@ def _send_back(
     sent_back = []
     for locked in activities:
         from_status = locked.status
-        locked.status = S.CHANGES_REQUESTED
-        locked.current_step = None
-        locked.approved_content_hash = ""
-        locked.approved_at = None
-        t.write(locked, "status", "current_step", "approved_content_hash", "approved_at")
+        t.write(locked, *t.send_back(locked))
         t.record(
             locked,
             kind=kind,

@@ -46,6 +46,7 @@ from campaigns.models import (
     OutreachActivity,
     PendingNotification,
 )
+from campaigns.services import _transitions as t
 from messaging.models import EvidenceItem
 
 logger = logging.getLogger(__name__)
@@ -208,11 +209,7 @@ def _back_to_review(rows: list[tuple[OutreachActivity, str, str]], now: datetime
     if not rows:
         return []
     OutreachActivity.objects.filter(pk__in=[a.pk for a, _, _ in rows]).update(
-        status=S.CHANGES_REQUESTED,
-        approved_content_hash="",
-        approved_at=None,
-        version=F("version") + 1,
-        updated_at=now,
+        **t.SENT_BACK, version=F("version") + 1, updated_at=now
     )
     return bulk_events(
         [

@@ -35,7 +35,7 @@ from campaigns.tasks import dispatch_activity, dispatch_batch
 from messaging import services as messaging
 from tests.audiences.factories import ChannelFactory
 from tests.campaigns.real_parts import HttpReceiver
-from tests.conftest import in_days
+from tests.conftest import SENT_BACK_STATE, in_days, sent_back
 
 S = ActivityStatus
 Kind = ActivityEvent.Kind
@@ -156,8 +156,7 @@ def test_an_attempt_refuses_content_changed_outside_the_workflow(approved) -> No
     Channel.objects.filter(pk=approved.channel_id).update(email_recipients=["leak@evil.example"])
     attempt = services.dispatch_prepare(activity_id=approved.pk, now=due_now(approved))
     assert attempt.reason == "content differs from the approved content"
-    approved.refresh_from_db()
-    assert approved.status == S.CHANGES_REQUESTED
+    assert sent_back(approved) == SENT_BACK_STATE
 
 
 @pytest.mark.django_db

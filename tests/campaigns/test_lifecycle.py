@@ -24,7 +24,7 @@ from messaging import services as messaging
 from messaging.models import Citation
 from messaging.signals import evidence_withdrawn
 from tests.audiences.factories import ChannelFactory, seeded
-from tests.conftest import in_days
+from tests.conftest import SENT_BACK_STATE, in_days, sent_back
 from tests.messaging.factories import EvidenceFactory, MessageFactory
 
 S = ActivityStatus
@@ -276,8 +276,7 @@ def test_rescheduling_an_approved_activity_sends_it_back(approved, planner) -> N
     edited = services.activity_update(
         activity=approved, actor=planner, scheduled_local=in_days(7, hour=10)
     )
-    assert edited.status == S.CHANGES_REQUESTED
-    assert edited.approved_content_hash == ""
+    assert sent_back(edited) == SENT_BACK_STATE
     event = edited.events.last()
     assert event.kind == Kind.EDITED
     assert (event.from_status, event.to_status) == (S.APPROVED, S.CHANGES_REQUESTED)
@@ -341,8 +340,7 @@ def test_withdrawing_evidence_recalls_approved_activities_and_tells_the_owner(
     getattr(messaging, verb)(
         evidence=world.evidence, actor=reviewer, reason="Publisher corrected the figures."
     )
-    approved.refresh_from_db()
-    assert approved.status == S.CHANGES_REQUESTED
+    assert sent_back(approved) == SENT_BACK_STATE  # the approval and its step are gone
     recall = approved.events.last()
     assert recall.kind == Kind.RECALLED
     assert recall.actor == reviewer
