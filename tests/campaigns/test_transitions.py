@@ -42,9 +42,17 @@ def test_an_approval_is_one_read_and_one_write(
         team_roles(actor)  # as a request's user has them (accounts.backends)
     with django_assert_num_queries(2):
         step_two = services.activity_approve(activity=in_review, actor=reviewer)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2) as captured:
         done = services.activity_approve(activity=step_two, actor=approver)
     assert done.status == ActivityStatus.APPROVED
+    write = captured.captured_queries[-1]["sql"]
+    # One statement: the context is set inside it, not sent by pghistory as one before it.
+    assert "WITH moved AS (UPDATE" in write
+    assert "SELECT set_config" not in write
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = {row[0] for row in cursor.fetchall()}
+    assert any(sql.startswith("WITH moved AS (UPDATE") for sql in prepared)  # the write too
     stored = OutreachActivity.objects.get(pk=in_review.pk)
     assert (stored.version, stored.status) == (in_review.version + 2, ActivityStatus.APPROVED)
     assert stored.approved_content_hash == stored.content_hash()
