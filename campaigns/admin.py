@@ -27,8 +27,11 @@ from campaigns.models import (
 class ActivityScopedAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
     """Read-only tables about activities, scoped to the activities the user may see."""
 
+    activity_path = "activity"  # the lookup from a row to its activity
+
     def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
-        return queryset.filter(activity__in=OutreachActivity.objects.visible_to(user))
+        visible = OutreachActivity.objects.visible_to(user)
+        return queryset.filter(**{f"{self.activity_path}__in": visible})
 
 
 @admin.register(Campaign)
@@ -178,12 +181,10 @@ class ActivityEventAdmin(ActivityScopedAdmin):
 
 
 @admin.register(PendingNotification)
-class PendingNotificationAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+class PendingNotificationAdmin(ActivityScopedAdmin):
     """The outbox, to see what waits for the notify tick (a mail server down, say)."""
 
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
-        return queryset.filter(event__activity__in=OutreachActivity.objects.visible_to(user))
-
+    activity_path = "event__activity"
     list_display = ("created_at", "event", "step")
     list_select_related = ("event__activity", "step")
 

@@ -117,6 +117,9 @@ def test_a_staff_member_sees_only_their_teams_rows_in_the_admin(client, approved
     )
     events = client.get("/admin/campaigns/activityevent/").content.decode()
     assert escape(approved.title) not in events
+    outbox = client.get("/admin/campaigns/pendingnotification/")
+    assert outbox.status_code == 200
+    assert escape(approved.title) not in outbox.content.decode()
 
 
 def test_a_staff_member_of_the_team_sees_its_rows(client, approved, planner):
@@ -127,6 +130,9 @@ def test_a_staff_member_of_the_team_sees_its_rows(client, approved, planner):
     client.force_login(planner)
     listing = client.get("/admin/campaigns/outreachactivity/").content.decode()
     assert escape(approved.title) in listing
+    # The approval's notifications wait in the outbox, listed by their event.
+    outbox = client.get("/admin/campaigns/pendingnotification/").content.decode()
+    assert escape(approved.title) in outbox
 
 
 def test_the_sign_in_page_locks_out_after_repeated_failures_with_429(client, planner) -> None:
