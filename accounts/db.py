@@ -58,30 +58,23 @@ def _set_join_collapse_limit(value: str) -> None:
         cursor.execute(f"SET LOCAL join_collapse_limit TO {value}")
 
 
-def column_values(
-    obj: models.Model, fields: Iterable[models.Field[Any, Any]], *, add: bool
-) -> list[tuple[str, str, Any]]:
-    """(quoted column, SQL type to cast the parameter to, value ready for the database) of
-    ``fields`` of ``obj``, as Django's own INSERT or UPDATE would send them (``auto_now`` and
-    ``auto_now_add`` filled in). For a hand-written statement whose parameters have no column
-    to take their type from: ``INSERT … SELECT %s FROM …``. Text is cast to ``text``, never to
-    ``varchar(n)``, whose cast would cut a long value short instead of refusing it."""
-    fields = list(fields)
-    values = save_values(obj, fields, add=add)
-    return [(*column_and_cast(f), value) for f, value in zip(fields, values, strict=True)]
-
-
 def save_values(
     obj: models.Model, fields: Iterable[models.Field[Any, Any]], *, add: bool
 ) -> list[Any]:
     """The values of ``fields`` of ``obj`` as Django's own INSERT (``add``) or UPDATE would
-    send them: ``auto_now`` and ``auto_now_add`` filled in, prepared for the database."""
+    send them: ``auto_now`` and ``auto_now_add`` filled in, prepared for the database. For a
+    hand-written statement (``COPY``, ``INSERT … SELECT``; see ``column_and_cast`` for the
+    casts its parameters need)."""
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy: one lookup, not one a field
     return [field.get_db_prep_save(field.pre_save(obj, add), db) for field in fields]
 
 
 @cache
 def column_and_cast(field: models.Field[Any, Any]) -> tuple[str, str]:
+    """The quoted column of ``field`` and the SQL type to cast its parameter to, for a
+    statement whose parameters have no column to take their type from (``INSERT … SELECT
+    %s FROM …``). Text is cast to ``text``, never to ``varchar(n)``, whose cast would cut a
+    long value short instead of refusing it."""
     text = isinstance(field, (models.CharField, models.TextField))
     return connection.ops.quote_name(field.column), "text" if text else field.db_type(connection)
 

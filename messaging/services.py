@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.audit import audit_context
-from accounts.db import column_values
+from accounts.db import save_values
 from accounts.errors import (
     Conflict,
     InvalidInput,
@@ -495,9 +495,7 @@ def _insert_evidence(items: list[EvidenceItem]) -> None:
             for item, pk in zip(items, ids, strict=True):
                 item.pk = pk
                 # As Django's own INSERT sends them (timestamps filled in, values prepared).
-                copy.write_row(
-                    [pk, *(value for _, _, value in column_values(item, fields, add=True))]
-                )
+                copy.write_row([pk, *save_values(item, fields, add=True)])
     for item in items:
         item._state.adding = False
 
