@@ -76,6 +76,8 @@ def _facts_columns() -> str:
     citation, evidence = Citation._meta.db_table, EvidenceItem._meta.db_table
     decision, step = ApprovalDecision._meta.db_table, ApprovalStep._meta.db_table
     # Table names come from the models' _meta; every value is a parameter.
+    next_step = f"""FROM {step} s WHERE s.policy_id = t2.policy_id AND s."order" > t2."order"
+          ORDER BY s."order" LIMIT 1"""
     return f"""
         (SELECT COUNT(*) FROM {citation} c WHERE c.message_id = t0.message_id),
         (SELECT COUNT(*) FROM {citation} c JOIN {evidence} e ON e.id = c.evidence_id
@@ -84,10 +86,8 @@ def _facts_columns() -> str:
           WHERE c.message_id = t0.message_id AND e.status IN (%s, %s)),
         EXISTS (SELECT 1 FROM {decision} d WHERE d.activity_id = t0.id
           AND d.review_round = t0.review_round AND d.user_id = %s AND d.verdict = %s),
-        (SELECT s.id FROM {step} s WHERE s.policy_id = t2.policy_id AND s."order" > t2."order"
-          ORDER BY s."order" LIMIT 1),
-        (SELECT s.name FROM {step} s WHERE s.policy_id = t2.policy_id AND s."order" > t2."order"
-          ORDER BY s."order" LIMIT 1)
+        (SELECT s.id {next_step}),
+        (SELECT s.name {next_step})
     """  # noqa: S608
 
 

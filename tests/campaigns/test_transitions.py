@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.db.models import signals
 
 from accounts.db import RowWithReferences
-from accounts.errors import Conflict, InvalidTransition
+from accounts.errors import Conflict, InvalidTransition, NotPermitted
 from accounts.permissions import team_roles
 from campaigns import services
 from campaigns.models import (
@@ -211,6 +211,34 @@ def test_a_reviewers_transition_from_the_wrong_state_writes_nothing(
         "submit": lambda: services.activity_submit(activity=activity, actor=planner),
     }
     with pytest.raises(InvalidTransition):
+        calls[action]()
+    assert written() == before
+    assert OutreachActivity.objects.get(pk=activity.pk).version == version
+
+
+@pytest.mark.parametrize(
+    ("fixture", "action", "actor"),
+    [
+        ("draft", "submit", "outsider"),  # a planner of another team
+        ("draft", "submit", "viewer"),  # this team, no planning role
+        ("in_review", "request_changes", "outsider_reviewer"),
+        ("in_review", "request_changes", "viewer"),
+        ("in_review", "request_changes", "approver"),  # the first step is the reviewers'
+    ],
+)
+def test_a_reviewers_transition_by_someone_without_the_role_writes_nothing(
+    request, fixture, action, actor
+) -> None:
+    """The role is checked on the read, before the one write: refused, nothing written."""
+    activity, person = request.getfixturevalue(fixture), request.getfixturevalue(actor)
+    before, version = written(), OutreachActivity.objects.get(pk=activity.pk).version
+    calls = {
+        "request_changes": lambda: services.activity_request_changes(
+            activity=activity, actor=person, comment="Fix it."
+        ),
+        "submit": lambda: services.activity_submit(activity=activity, actor=person),
+    }
+    with pytest.raises(NotPermitted):
         calls[action]()
     assert written() == before
     assert OutreachActivity.objects.get(pk=activity.pk).version == version
