@@ -88,20 +88,21 @@ _VERBS = {
 }
 
 
+# What every rule of a transition may read besides the activity's row.
+REFERENCES = ("campaign", "current_step", "message", "audience", "segment", "channel")
+
+
 def lock(activity: OutreachActivity) -> OutreachActivity:
     """Lock the activity's row and make sure nobody changed it since ``activity`` was read."""
     # Lock only the activity's row (OF self) but read what every rule needs in the same query.
     with joins_as_written_in_transaction():
         locked = (
             OutreachActivity.objects.select_for_update(of=("self",))
-            .select_related("campaign", "current_step", "message", "audience", "segment", "channel")
+            .select_related(*REFERENCES)
             .get(pk=activity.pk)
         )
     if locked.version != activity.version:
-        raise Conflict(
-            f"Someone else changed this activity first (it is now {locked.get_status_display()}"
-            f", version {locked.version}); reload it and try again."
-        )
+        raise _conflict(locked)
     return locked
 
 
@@ -127,8 +128,6 @@ def write(locked: OutreachActivity, *fields: str) -> None:
     locked.save(update_fields=[*fields, "version", "updated_at"])
 
 
-# What every rule of a transition may read besides the activity's row.
-REFERENCES = ("campaign", "current_step", "message", "audience", "segment", "channel")
 _WITH_REFERENCES = RowWithReferences(OutreachActivity, REFERENCES)
 
 
@@ -146,7 +145,11 @@ def read(
 
 
 def _changed(activity: OutreachActivity) -> Conflict:
-    now = OutreachActivity.objects.filter(pk=activity.pk).first()
+    """The Conflict of a write that found the activity moved on: as it is now, read again."""
+    return _conflict(OutreachActivity.objects.filter(pk=activity.pk).first())
+
+
+def _conflict(now: OutreachActivity | None) -> Conflict:
     state = f"it is now {now.get_status_display()}, version {now.version}" if now else "deleted"
     return Conflict(f"Someone else changed this activity first ({state}); reload it and try again.")
 
