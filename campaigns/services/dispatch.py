@@ -158,15 +158,14 @@ def dispatch_look_ahead(*, now: datetime, room: int) -> list[int]:
     # The task claims only what is due when it runs: its ETA is the last due time of its batch
     # (plus a little, lest a timer firing a millisecond early leave that one to the next tick).
     late = timedelta(milliseconds=20)
-    batch: list[tuple[int, datetime]] = []
+    batches: list[list[tuple[int, datetime]]] = []
     for pk, at in upcoming:
-        if batch and (len(batch) == size or at - batch[0][1] >= slot):
-            transaction.on_commit(
-                partial(_send_at, [p for p, _ in batch], batch[-1][1] + late), robust=True
-            )
-            batch = []
-        batch.append((pk, at))
-    if batch:
+        batch = batches[-1] if batches else None
+        if batch is None or len(batch) == size or at - batch[0][1] >= slot:
+            batches.append([(pk, at)])
+        else:
+            batch.append((pk, at))
+    for batch in batches:
         transaction.on_commit(
             partial(_send_at, [p for p, _ in batch], batch[-1][1] + late), robust=True
         )

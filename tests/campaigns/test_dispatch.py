@@ -640,6 +640,14 @@ def test_the_lookahead_groups_close_due_times_and_respects_the_queue_cap(
         tick_at(due - dt.timedelta(seconds=1))
     sends = [c.args for c in callbacks if getattr(c, "func", None) == _send_at]
     assert [ids for ids, _ in sends] == [[a.pk for a in made[:3]], [a.pk for a in made[3:]]]
+    # Each at its last due time (and 20 ms, lest a timer fire just before it).
+    assert [eta for _, eta in sends] == [due + dt.timedelta(milliseconds=ms) for ms in (170, 470)]
+    settings.CANDOR_DISPATCH_SEND_BATCH = 2  # a slot holds no more than a send batch
+    with django_capture_on_commit_callbacks() as callbacks:
+        tick_at(due - dt.timedelta(seconds=1))
+    sends = [c.args[0] for c in callbacks if getattr(c, "func", None) == _send_at]
+    pks = [a.pk for a in made]
+    assert sends == [pks[:2], pks[2:3], pks[3:]]
     settings.CANDOR_DISPATCH_MAX_QUEUED = 2
     assert len(tick_at(due - dt.timedelta(seconds=1)).ahead) == 2
     settings.CANDOR_DISPATCH_LOOKAHEAD_SECONDS = 0
