@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
@@ -117,18 +117,18 @@ Reviewers = dict[tuple[frozenset[int], str], list[tuple[int, str]]]
 def notification_recipients(
     *,
     event: ActivityEvent,
-    step: ApprovalStep | Literal["current"] | None = "current",
+    step: ApprovalStep | None,
     reviewers: Reviewers | None = None,
 ) -> list[str]:
-    """Who must hear of this event: the reviewers of the step it brought the activity to (its
-    current step unless ``step`` says which) after a submission, a step approval or a
-    reminder; the owner after anything that needs their action or closes the loop.
+    """Who must hear of this event: the reviewers of ``step``, the step it brought the
+    activity to (kept with the outbox row: the activity may have moved on since), after a
+    submission, a step approval or a reminder; the owner after anything that needs their
+    action or closes the loop.
     ``reviewers``: a dict kept across calls (the notify tick's batch), so each team's holders
     of a role are read once, not once per event."""
     activity = event.activity
     Kind = ActivityEvent.Kind
     if event.kind in (Kind.SUBMITTED, Kind.STEP_APPROVED, Kind.REMINDED):
-        step = activity.current_step if step == "current" else step
         if step is None:
             return []
         known = {} if reviewers is None else reviewers

@@ -199,3 +199,13 @@ SENT_BACK_STATE = {
     "approved_content_hash": "",
     "approved_at": None,
 }
+
+
+def email_of(event: Any) -> Any:
+    """The e-mail that told of ``event`` (alone or listed with others), from the test outbox."""
+    from django.core import mail
+
+    [message] = [
+        m for m in mail.outbox if str(event.pk) in m.extra_headers["X-Candor-Event"].split()
+    ]
+    return message

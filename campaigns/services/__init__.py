@@ -33,7 +33,7 @@ from campaigns.services.dispatch_send import (
     dispatch_record_success,
     dispatch_send_batch,
 )
-from campaigns.services.notifications import notification_send, notifications_send_pending
+from campaigns.services.notifications import notifications_send_pending
 from campaigns.services.reporting import (
     report_build,
     report_periods_due,
@@ -72,7 +72,6 @@ __all__ = [
     "dispatch_record_failure",
     "dispatch_record_success",
     "dispatch_send_batch",
-    "notification_send",
     "notifications_send_pending",
     "report_build",
     "report_periods_due",

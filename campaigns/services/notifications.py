@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from typing import Literal
 
 from django.conf import settings
 from django.core.mail import mailers
@@ -18,7 +17,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
 from campaigns import emails
-from campaigns.models import ActivityEvent, ApprovalStep, PendingNotification
+from campaigns.models import ActivityEvent, PendingNotification
 from campaigns.selectors import Reviewers, notification_recipients
 
 logger = logging.getLogger(__name__)
@@ -38,16 +37,6 @@ def _send(
         template, context = "activity_events", {"events": events, "summary": summary}
     headers = {"X-Candor-Event": " ".join(str(event.pk) for event in events)}
     emails.send(template, recipients, context, headers=headers, mailer=mailer)
-
-
-def notification_send(
-    *, event: ActivityEvent, step: ApprovalStep | Literal["current"] | None = "current"
-) -> int:
-    """E-mail the people ``event`` concerns (see ``notification_recipients``) now, on its own.
-    Returns how many were told."""
-    recipients = notification_recipients(event=event, step=step)
-    _send(recipients, [event], None)
-    return len(recipients)
 
 
 def _send_batch(batch: int) -> tuple[int, bool]:
