@@ -4,6 +4,8 @@ that applies only to the version read (benchmark P7)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection, transaction
 from django.db.models import signals
@@ -201,16 +203,24 @@ def test_a_null_reference_reads_as_none(in_review) -> None:
 def test_a_reviewers_transition_from_the_wrong_state_writes_nothing(
     request, fixture, action, planner, reviewer
 ) -> None:
-    activity = request.getfixturevalue(fixture)
+    actor = planner if action == "submit" else reviewer
+    refused_writing_nothing(request.getfixturevalue(fixture), action, actor, InvalidTransition)
+
+
+def refused_writing_nothing(
+    activity: OutreachActivity, action: str, actor: Any, error: type[Exception]
+) -> None:
+    """``action`` by ``actor`` is refused with ``error``; no decision, event, outbox row or
+    new version is written."""
     before, version = written(), OutreachActivity.objects.get(pk=activity.pk).version
     calls = {
-        "approve": lambda: services.activity_approve(activity=activity, actor=reviewer),
+        "approve": lambda: services.activity_approve(activity=activity, actor=actor),
         "request_changes": lambda: services.activity_request_changes(
-            activity=activity, actor=reviewer, comment="Fix it."
+            activity=activity, actor=actor, comment="Fix it."
         ),
-        "submit": lambda: services.activity_submit(activity=activity, actor=planner),
+        "submit": lambda: services.activity_submit(activity=activity, actor=actor),
     }
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(error):
         calls[action]()
     assert written() == before
     assert OutreachActivity.objects.get(pk=activity.pk).version == version
@@ -231,14 +241,4 @@ def test_a_reviewers_transition_by_someone_without_the_role_writes_nothing(
 ) -> None:
     """The role is checked on the read, before the one write: refused, nothing written."""
     activity, person = request.getfixturevalue(fixture), request.getfixturevalue(actor)
-    before, version = written(), OutreachActivity.objects.get(pk=activity.pk).version
-    calls = {
-        "request_changes": lambda: services.activity_request_changes(
-            activity=activity, actor=person, comment="Fix it."
-        ),
-        "submit": lambda: services.activity_submit(activity=activity, actor=person),
-    }
-    with pytest.raises(NotPermitted):
-        calls[action]()
-    assert written() == before
-    assert OutreachActivity.objects.get(pk=activity.pk).version == version
+    refused_writing_nothing(activity, action, person, NotPermitted)
