@@ -189,15 +189,20 @@ def _send_webhook(activity: OutreachActivity, key: str) -> str:
         )
     except outbound.OutboundRefused as error:
         logger.warning(
-            "Activity %s: webhook of channel %s refused: the URL %s",
+            "Activity %s: webhook of channel %s refused: %s %s",
             activity.pk,
             channel.pk,
+            channel.webhook_url,
             error.reason,
         )
         raise PermanentError(outbound.REFUSED) from error
     except (http.client.HTTPException, OSError) as error:
         logger.warning(
-            "Activity %s: webhook of channel %s failed", activity.pk, channel.pk, exc_info=error
+            "Activity %s: webhook of channel %s failed (POST %s)",
+            activity.pk,
+            channel.pk,
+            channel.webhook_url,
+            exc_info=error,
         )
         raise TransientError(
             "timeout" if isinstance(error, TimeoutError) else "connection failed"
@@ -205,10 +210,11 @@ def _send_webhook(activity: OutreachActivity, key: str) -> str:
     status = reply.status
     if status >= 300:
         logger.warning(
-            "Activity %s: webhook of channel %s answered HTTP %s: %r",
+            "Activity %s: webhook of channel %s answered HTTP %s (POST %s): %r",
             activity.pk,
             channel.pk,
             status,
+            channel.webhook_url,
             reply.body[:500],
         )
     if status >= 500 or status in (408, 429):
