@@ -311,7 +311,9 @@ def request(
     host. Raises ``OutboundRefused`` for a refused destination (nothing was sent), else what
     the socket or ``http.client`` raises. A kept connection the receiver closed meanwhile
     fails before any answer: the request is made once more on a new connection (a webhook's
-    idempotency key lets its receiver drop a second copy)."""
+    idempotency key lets its receiver drop a second copy). ``tls_context`` (default: the
+    system's trust anchors) applies to a new connection; a kept one keeps the context it was
+    made with."""
     where = destination(url)
     for _ in range(2):
         connection, reused = _connection(where, timeout, tls_context)
