@@ -307,6 +307,14 @@ CANDOR_DISPATCH_MAX_RETRIES = env.int("CANDOR_DISPATCH_MAX_RETRIES", default=5)
 CANDOR_DISPATCH_RETRY_BACKOFF = env.float("CANDOR_DISPATCH_RETRY_BACKOFF", default=2.0)
 CANDOR_WEBHOOK_TIMEOUT = env.float("CANDOR_WEBHOOK_TIMEOUT", default=10.0)
 CANDOR_SMTP_TIMEOUT = env.float("CANDOR_SMTP_TIMEOUT", default=30.0)
+
+# --- Outbound requests to URLs users typed (config/outbound.py) -------------------------------
+# https only, unless this allows plain http (development and tests; never in production).
+CANDOR_OUTBOUND_ALLOW_HTTP = env.bool("CANDOR_OUTBOUND_ALLOW_HTTP", default=False)
+# Networks (CIDR) and host names a request may reach although they are not public, e.g. a
+# partner's system on an internal network: "10.20.0.0/16,hooks.partner.internal". Every other
+# loopback, private, link-local, multicast or reserved address is refused.
+CANDOR_OUTBOUND_ALLOWED_NETWORKS = env.list("CANDOR_OUTBOUND_ALLOWED_NETWORKS", default=[])
 CANDOR_APPROVAL_REMINDER_HOURS = env.float("CANDOR_APPROVAL_REMINDER_HOURS", default=24.0)
 
 # --- Reporting e-mails ------------------------------------------------------------------------
