@@ -15,8 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Role, Team
 from campaigns import services
 from campaigns.models import ActivityEvent, OutreachActivity
-from campaigns.services.report_figures import report_owner_may_see
-from campaigns.services.reporting import report_build, report_recipients
+from campaigns.reports.figures import report_build, report_owner_may_see, report_recipients
 from messaging import services as messaging
 from tests.accounts.factories import TeamFactory, member
 from tests.campaigns.report_data import EXPECTED, WEEK, Scene, event, subscribe

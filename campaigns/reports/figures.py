@@ -57,7 +57,7 @@ from campaigns.models import (
     OutreachActivity,
     ReportSubscription,
 )
-from campaigns.services.report_periods import shift
+from campaigns.reports.periods import shift
 from messaging.models import Citation, EvidenceItem, Theme
 
 logger = logging.getLogger(__name__)
