@@ -35,7 +35,8 @@ from campaigns.models import (
     OutreachActivity,
     ReportSubscription,
 )
-from campaigns.reports.figures import Report, report_build
+from campaigns.reports.contents import Report
+from campaigns.reports.figures import report_build
 from campaigns.reports.periods import report_periods_between, shift
 from messaging.models import Citation, EvidenceItem, Message, Theme
 from messaging.selectors import visible_citations

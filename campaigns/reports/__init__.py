@@ -5,7 +5,8 @@ e-mails that fulfil it.
   re-exported by ``campaigns.services`` like every write of the app.
 - ``periods``: which periods a subscription covers and which are due (local calendar, DST-safe).
 - ``figures``: what a report says (``report_build``), a read-only selector with the owner's
-  visibility.
+  visibility. It fills a ``contents.Report`` from the queries of ``sections`` (one per section)
+  and ``activity_rows`` (the CSV), reading only what ``visibility`` lets the recipients see.
 - ``rendering``: the report as people read it, an e-mail (text, HTML, chart, CSV) or a download
   (HTML, PDF).
 - ``sending``: the report tick's service (``report_send_due``): claims each due period and

@@ -35,9 +35,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import ReportRun, ReportSubscription
-from campaigns.reports.figures import report_build, report_owner_may_see, report_recipients
+from campaigns.reports.figures import report_build
 from campaigns.reports.periods import Period, report_periods_due
 from campaigns.reports.rendering import report_email
+from campaigns.reports.visibility import report_owner_may_see, report_recipients
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from campaigns.models import ReportSubscription
-from campaigns.reports.figures import report_build, report_owner_may_see, report_recipients
+from campaigns.reports.figures import report_build
 from campaigns.reports.periods import Period, report_periods_between, report_periods_due
 from campaigns.reports.rendering import report_email
+from campaigns.reports.visibility import report_owner_may_see, report_recipients
 from campaigns.services import report_send_due
 
 

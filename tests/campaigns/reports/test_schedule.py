@@ -20,7 +20,7 @@ from campaigns.reports.periods import Period, report_periods_due, shift
 from campaigns.reports.sending import report_message_id, report_run_claim
 from campaigns.services import report_send_due
 from tests.campaigns.real_parts import free_port
-from tests.campaigns.report_data import subscribe
+from tests.campaigns.reports.report_data import subscribe
 
 UTC = dt.UTC
 Cadence = ReportSubscription.Cadence

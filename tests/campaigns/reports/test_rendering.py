@@ -28,7 +28,7 @@ from campaigns.reports.rendering import (
     report_render_html,
     report_render_pdf,
 )
-from tests.campaigns.report_data import EXPECTED, WEEK, Scene, subscribe
+from tests.campaigns.reports.report_data import EXPECTED, WEEK, Scene, subscribe
 
 pytestmark = pytest.mark.django_db
 NOW = WEEK.end + dt.timedelta(minutes=1)
