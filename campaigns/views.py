@@ -21,7 +21,7 @@ from accounts.views import perform
 from campaigns import selectors, services
 from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm, SubscriptionForm
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity
-from campaigns.report_render import report_render_html, report_render_pdf
+from campaigns.reports.rendering import report_render_html, report_render_pdf
 from messaging import services as messaging
 from messaging.models import EvidenceItem
 from messaging.selectors import visible_citations
