@@ -125,3 +125,19 @@ def test_a_malformed_message_in_the_evidence_picker_shows_no_message(client, lea
     client.force_login(lead)
     response = client.get("/messages/citations/?message=bogus")
     assert response.status_code == 200
+
+
+def test_a_missing_page_is_the_sites_own_not_found_page(client, lead) -> None:
+    client.force_login(lead)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "There is nothing here that you may see" in response.content.decode()
+    assert 'href="#main"' in response.content.decode()  # the site's layout, with its skip link
+
+
+def test_a_server_error_answers_with_a_page_that_needs_nothing_from_the_request(rf) -> None:
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Candor could not finish this request" in response.content.decode()
