@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import may
+from accounts.validators import uuid_or_none
 from accounts.views import perform
 from campaigns import selectors, services
 from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm, SubscriptionForm
@@ -118,7 +119,7 @@ def campaign_calendar(request: HttpRequest, uuid: Any) -> HttpResponse:
 def coverage(request: HttpRequest) -> HttpResponse:
     campaign = None
     if request.GET.get("campaign"):
-        campaign = _campaign(request, request.GET["campaign"])
+        campaign = _campaign(request, uuid_or_none(request.GET["campaign"]))
     context = selectors.coverage(user=request.user, campaign=campaign)
     context["campaign"] = campaign
     context["campaigns"] = selectors.campaign_list(user=request.user)
