@@ -33,6 +33,7 @@ from campaigns.services.dispatch_send import (
     dispatch_record_success,
     dispatch_send_batch,
 )
+from campaigns.services.heartbeats import heartbeat_record
 from campaigns.services.notifications import notifications_send_pending
 from campaigns.services.reporting import (
     report_build,
@@ -72,6 +73,7 @@ __all__ = [
     "dispatch_record_failure",
     "dispatch_record_success",
     "dispatch_send_batch",
+    "heartbeat_record",
     "notifications_send_pending",
     "report_build",
     "report_periods_due",
