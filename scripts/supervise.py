@@ -74,9 +74,11 @@ class Process:
                     sys.stdout.write(prefix + raw.decode(errors="replace").rstrip("\n") + "\n")
                     sys.stdout.flush()
 
-    def signal(self, signum: int) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
+    def signal(self, signum: int, *, group_only: bool = False) -> None:
+        """Signal the process's group; ``group_only``: the leader has exited, its group may
+        live on (the group id is not reused while any member lives)."""
+        if self.popen is not None and (group_only or self.popen.poll() is None):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.popen.pid, signum)
 
 
@@ -129,6 +131,8 @@ class Supervisor:
                 returncode = p.popen.poll() if p.popen is not None else None
                 if returncode is None:
                     continue
+                # What it left behind (a Celery worker's pool children) goes with it.
+                p.signal(signal.SIGKILL, group_only=True)
                 p.exits.append(now)
                 while p.exits and p.exits[0] < now - self.window:
                     p.exits.popleft()

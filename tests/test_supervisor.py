@@ -19,6 +19,13 @@ from tests.campaigns.real_parts import ROOT, wait_until
 
 # Prints its pid, then lives until stopped.
 STEADY = f"{sys.executable} -c \"import os, time; print('up', os.getpid()); time.sleep(600)\""
+# Stands in for a Celery worker: a main process with a child of its own; prints both pids.
+PARENT = (
+    f'{sys.executable} -c "import os, subprocess, sys, time; '
+    f"c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
+    f"print('up', os.getpid(), flush=True); print('child', c.pid, flush=True); "
+    f'time.sleep(600)"'
+)
 
 
 class Run:
@@ -109,14 +116,7 @@ def test_a_process_that_keeps_dying_stops_everything_with_one_line(supervise) ->
 
 
 def test_ctrl_c_stops_every_process_and_its_children(supervise) -> None:
-    # The worker stands in for Celery's: a main process with a child of its own.
-    parent = (
-        f'{sys.executable} -c "import os, subprocess, sys, time; '
-        f"c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
-        f"print('up', os.getpid(), flush=True); print('child', c.pid, flush=True); "
-        f'time.sleep(600)"'
-    )
-    run = supervise(f"web: {STEADY}\nworker: {parent}\n")
+    run = supervise(f"web: {STEADY}\nworker: {PARENT}\n")
     wait_until(lambda: "child " in run.console() and run.pids("web"), 20, run.console)
     child = int(re.search(r"child (\d+)", run.console()).group(1))  # type: ignore[union-attr]
     pids = [run.pids("web")[0], run.pids("worker")[0], child]
@@ -130,3 +130,13 @@ def test_ctrl_c_stops_every_process_and_its_children(supervise) -> None:
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in pids if alive(pid)]
+
+
+def test_what_a_killed_process_leaves_behind_goes_with_it(supervise) -> None:
+    run = supervise(f"worker: {PARENT}\n", "--backoff", "5")
+    wait_until(lambda: "child " in run.console(), 20, run.console)
+    child = int(re.search(r"child (\d+)", run.console()).group(1))  # type: ignore[union-attr]
+
+    os.kill(run.pids("worker")[0], signal.SIGKILL)  # the pool child is orphaned
+
+    wait_until(lambda: not alive(child), 10, "the orphaned child to be stopped")
