@@ -40,9 +40,9 @@ _last_beat: dict[str, float] = {}
 _in_beat = False
 
 
-def _record_heartbeat(name: str) -> None:
+def _record_heartbeat(name: str, *, check_connection: bool = False) -> None:
     from django.conf import settings
-    from django.db import DatabaseError
+    from django.db import DatabaseError, close_old_connections
     from django.utils import timezone
 
     from campaigns.services import heartbeat_record
@@ -50,6 +50,8 @@ def _record_heartbeat(name: str) -> None:
     now = time.monotonic()
     if now - _last_beat.get(name, -math.inf) < settings.CANDOR_HEALTH_HEARTBEAT_SECONDS:
         return
+    if check_connection:
+        close_old_connections()  # no request cycle does it here: drop a connection that broke
     try:
         heartbeat_record(name=name, at=timezone.now())
     except DatabaseError:
@@ -75,10 +77,7 @@ def _scheduler_heartbeat(sender: str | None = None, **kwargs: Any) -> None:
     the worker has its own heartbeat)."""
     if not _in_beat or sender not in {e["task"] for e in app.conf.beat_schedule.values()}:
         return
-    from django.db import close_old_connections
-
-    close_old_connections()  # beat has no request cycle; drop a connection that broke
-    _record_heartbeat("scheduler")
+    _record_heartbeat("scheduler", check_connection=True)
 
 
 @task_postrun.connect
