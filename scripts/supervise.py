@@ -153,9 +153,12 @@ class Supervisor:
         return status
 
     def shutdown(self, grace: float = 10.0) -> None:
+        """SIGTERM to each process (a Celery worker then stops its pool itself: a warm
+        shutdown), SIGKILL after ``grace`` seconds; then whatever is left in their groups."""
         say("stopping " + ", ".join(p.name for p in self.processes))
         for p in self.processes:
-            p.signal(signal.SIGTERM)
+            if p.popen is not None and p.popen.poll() is None:
+                p.popen.terminate()
         deadline = time.monotonic() + grace
         for p in self.processes:
             if p.popen is None:
@@ -163,8 +166,9 @@ class Supervisor:
             try:
                 p.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                p.signal(signal.SIGKILL)
+                p.popen.kill()
                 p.popen.wait()
+            p.signal(signal.SIGKILL, group_only=True)
 
 
 def main(argv: list[str] | None = None) -> int:
