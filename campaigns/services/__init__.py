@@ -35,6 +35,7 @@ from campaigns.services.dispatch_send import (
     dispatch_record_success,
     dispatch_send_batch,
 )
+from campaigns.services.heartbeats import heartbeat_record
 from campaigns.services.notifications import notifications_send_pending
 
 # The states from which withdrawn evidence recalls an activity (for previews in the UI).
@@ -68,6 +69,7 @@ __all__ = [
     "dispatch_record_failure",
     "dispatch_record_success",
     "dispatch_send_batch",
+    "heartbeat_record",
     "notifications_send_pending",
     "report_send_due",
     "report_subscription_create",
