@@ -97,7 +97,8 @@ def test_no_ui_page_answers_malformed_input_with_a_server_error(
         nonlocal walked
         response = method(path, data)
         walked += 1
-        if response.status_code >= 500:
+        # /health/ answers 503 when a part is down: that is its answer, not an error.
+        if response.status_code >= 500 and not (path == "/health/" and response.status_code == 503):
             failures.append(f"{method.__name__.upper()} {path} {data!r}")
         if path == "/accounts/logout/":  # the walk goes on signed in
             client.force_login(lead)

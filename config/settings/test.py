@@ -20,6 +20,10 @@ CACHES = {
 }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# base.py chose the embedded broker when no REDIS_URL was in the environment; undo its
+# transport class and its remote-control switch, or Redis would be reached through them.
+CELERY_BROKER_TRANSPORT = None
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = True
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # In-process tests read django.core.mail.outbox; a worker started by a test is given
