@@ -52,7 +52,7 @@ from campaigns.api.serializers import (
     VersionInput,
 )
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity, ReportSubscription
-from campaigns.report_render import report_render_html, report_render_pdf
+from campaigns.reports.rendering import report_render_html, report_render_pdf
 from messaging.selectors import message_list
 
 # --- campaigns -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ VAR_DIR = Path(environ.Env().str("CANDOR_VAR_DIR", default=str(BASE_DIR / "var")
 
 env = environ.Env()
 # Where the embedded default keeps its SQLite file, broker queue and e-mails; made on first use.
-for _sub in ("broker/queue", "broker/processed", "broker/control", "mail"):
+for _sub in ("broker/queue", "broker/staging", "broker/processed", "broker/control", "mail"):
     (VAR_DIR / _sub).mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-only-key-do-not-use-in-production")
@@ -251,9 +251,13 @@ else:
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport with one change: a message is written aside and renamed into
+    # the queue, so a polling worker never reads it half-written (kombu #1551; config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:AtomicFilesystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
+        "staging_folder": str(BROKER_DIR / "staging"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
@@ -307,6 +311,14 @@ CANDOR_DISPATCH_MAX_RETRIES = env.int("CANDOR_DISPATCH_MAX_RETRIES", default=5)
 CANDOR_DISPATCH_RETRY_BACKOFF = env.float("CANDOR_DISPATCH_RETRY_BACKOFF", default=2.0)
 CANDOR_WEBHOOK_TIMEOUT = env.float("CANDOR_WEBHOOK_TIMEOUT", default=10.0)
 CANDOR_SMTP_TIMEOUT = env.float("CANDOR_SMTP_TIMEOUT", default=30.0)
+
+# --- Outbound requests to URLs users typed (config/outbound.py) -------------------------------
+# https only, unless this allows plain http (development and tests; never in production).
+CANDOR_OUTBOUND_ALLOW_HTTP = env.bool("CANDOR_OUTBOUND_ALLOW_HTTP", default=False)
+# Networks (CIDR) and host names a request may reach although they are not public, e.g. a
+# partner's system on an internal network: "10.20.0.0/16,hooks.partner.internal". Every other
+# loopback, private, link-local, multicast or reserved address is refused.
+CANDOR_OUTBOUND_ALLOWED_NETWORKS = env.list("CANDOR_OUTBOUND_ALLOWED_NETWORKS", default=[])
 CANDOR_APPROVAL_REMINDER_HOURS = env.float("CANDOR_APPROVAL_REMINDER_HOURS", default=24.0)
 
 # --- Reporting e-mails ------------------------------------------------------------------------
@@ -409,3 +421,16 @@ LOGGING = {
     # WeasyPrint narrates every step of every PDF at INFO.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# --- Health (/health/) ------------------------------------------------------------------------
+# The scheduler records that it published a tick, a worker that it finished a task, each at most
+# once per this many seconds (a write, kept rare on SQLite).
+CANDOR_HEALTH_HEARTBEAT_SECONDS = env.float("CANDOR_HEALTH_HEARTBEAT_SECONDS", default=5.0)
+# A part is down when its heartbeat is older than this. The ticks run every few seconds (the
+# notify tick every CANDOR_NOTIFY_TICK_SECONDS), so a live worker finishes a task as often.
+CANDOR_HEALTH_SCHEDULER_SECONDS = env.float("CANDOR_HEALTH_SCHEDULER_SECONDS", default=60.0)
+CANDOR_HEALTH_WORKER_SECONDS = env.float("CANDOR_HEALTH_WORKER_SECONDS", default=60.0)
+# Dispatch is down when an approved activity has been due for longer than this, unclaimed.
+CANDOR_HEALTH_DISPATCH_LAG_SECONDS = env.float("CANDOR_HEALTH_DISPATCH_LAG_SECONDS", default=120.0)
+# How long the broker may take to answer the health check (the dashboard asks it too).
+CANDOR_HEALTH_BROKER_TIMEOUT = env.float("CANDOR_HEALTH_BROKER_TIMEOUT", default=0.5)

@@ -32,3 +32,10 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"token": "100000/minute", "login": "100000/minute"},
 }
+
+# The tests' HTTP receivers listen on 127.0.0.1 over plain http; every other local address
+# (127.0.0.2 included) stays refused, so the policy is tested as production has it.
+CANDOR_OUTBOUND_ALLOW_HTTP = env.bool("CANDOR_OUTBOUND_ALLOW_HTTP", default=True)
+CANDOR_OUTBOUND_ALLOWED_NETWORKS = env.list(
+    "CANDOR_OUTBOUND_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"]
+)
