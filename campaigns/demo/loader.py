@@ -55,7 +55,7 @@ from audiences.models import Audience, Segment
 from campaigns import services
 from campaigns.demo import data
 from campaigns.models import Campaign, OutreachActivity, ReportSubscription
-from campaigns.services.report_periods import report_periods_between
+from campaigns.reports.periods import report_periods_between
 from messaging import services as messaging_services
 from messaging.models import EvidenceItem
 

@@ -17,7 +17,7 @@ from campaigns.models import ActivityStatus, OutreachActivity
 pytestmark = pytest.mark.django_db
 
 S = ActivityStatus
-migration = importlib.import_module("campaigns.migrations.0010_activity_dispatching_has_claim")
+migration = importlib.import_module("campaigns.migrations.0011_activity_dispatching_has_claim")
 CONSTRAINT = "activity_dispatching_has_claim"
 
 

@@ -27,7 +27,7 @@ from campaigns.models import (
     OutreachActivity,
     ReportSubscription,
 )
-from campaigns.report_render import report_chart_png
+from campaigns.reports.rendering import report_chart_png
 from messaging.models import EvidenceItem
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ def claimed_when_last_changed(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("audiences", "0002_seed_countries_and_audiences"),
-        ("campaigns", "0009_activity_dispatching_index"),
+        ("campaigns", "0010_heartbeat"),
         ("messaging", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
