@@ -250,6 +250,12 @@ class OutreachActivity(models.Model):
                 condition=~Q(status="in_review") | Q(current_step__isnull=False),
                 name="activity_in_review_has_step",
             ),
+            # A dispatching activity was claimed by the tick at a known time: without one, the
+            # tick's search for stuck sends (claimed_at older than the lease) never finds it.
+            models.CheckConstraint(
+                condition=~Q(status="dispatching") | Q(claimed_at__isnull=False),
+                name="activity_dispatching_has_claim",
+            ),
         ]
 
     def __str__(self) -> str:
