@@ -156,7 +156,8 @@ def _columns(relation: str, *fields: str) -> list[str]:
 _PERSON = ("uuid", "username", "first_name", "last_name")
 # The columns ``ActivityOutput`` shows. A page of whole rows carried every column of ten tables
 # (the people's password hashes, the message's body, the campaign's objective), twice the data
-# and the model fields Django fills, for nothing the output shows.
+# and the model fields Django fills, for nothing the output shows. A field shown but not read
+# here would cost a query a row: tests/test_api_query_counts.py counts them.
 _SHOWN = [
     *("uuid", "title", "status", "version", "scheduled_at", "review_round", "submitted_at"),
     *("approved_at", "approved_content_hash", "created_at", "updated_at"),
