@@ -145,7 +145,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
-AXES_LOCKOUT_CALLABLE = "accounts.api.base.lockout_response"
+AXES_LOCKOUT_CALLABLE = "accounts.api.lockout.lockout_response"
 
 # --- Partner REST API (/api/v1/): DRF, knox tokens, problem details, OpenAPI --------------------
 KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name, not a secret
@@ -167,30 +167,30 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
     "DEFAULT_VERSION": "v1",
     "ALLOWED_VERSIONS": ["v1"],
-    "DEFAULT_PAGINATION_CLASS": "accounts.api.limits.StableCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "accounts.api.filtering.FilterBackend",
+        "config.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.limits.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("CANDOR_API_RATE", default="600/minute"),
         "login": env.str("CANDOR_API_LOGIN_RATE", default="20/minute"),
     },
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "accounts.api.base.ProblemAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.ProblemAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 _API_ERROR_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "429", "500"]
 DRF_STANDARDIZED_ERRORS = {
-    "EXCEPTION_HANDLER_CLASS": "accounts.api.base.ProblemExceptionHandler",
-    "EXCEPTION_FORMATTER_CLASS": "accounts.api.base.ProblemFormatter",
+    "EXCEPTION_HANDLER_CLASS": "config.api.problems.ProblemExceptionHandler",
+    "EXCEPTION_FORMATTER_CLASS": "config.api.problems.ProblemFormatter",
     "ALLOWED_ERROR_STATUS_CODES": _API_ERROR_STATUSES,
     # One RFC 9457 problem shape for every error status.
-    "ERROR_SCHEMAS": dict.fromkeys(_API_ERROR_STATUSES, "accounts.api.base.ProblemSerializer"),
+    "ERROR_SCHEMAS": dict.fromkeys(_API_ERROR_STATUSES, "config.api.problems.ProblemSerializer"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Candor partner API",
@@ -225,7 +225,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-        "accounts.api.base.problem_media_type_hook",
+        "config.api.schema.problem_media_type_hook",
     ],
 }
 
