@@ -1,16 +1,11 @@
-"""List pages served from ``values()`` rows (accounts.api.projection) say exactly what the
-serializer says of the same object, and the planner hint around them leaks nowhere."""
+"""What the API says of an activity: a list row and the detail of the same activity agree, over
+every kind of row."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from rest_framework import serializers
 
-from accounts.api.projection import Computed, Projection
-from accounts.db import joins_as_written
 from accounts.models import Role
-from campaigns.api.serializers import CampaignOutput
 from campaigns.models import ActivityStatus
 from messaging import services as messaging
 from tests.accounts.factories import member
@@ -24,9 +19,8 @@ pytestmark = pytest.mark.django_db
 def test_every_row_of_the_activity_list_equals_its_detail(
     api, team, lead, world, in_review
 ) -> None:
-    """The list (projection) and the detail (DRF serializer) of every kind of row: with and
-    without segment, step, submitter, outcome; a named and an unnamed person; evidence
-    verified, unverified and withdrawn."""
+    """With and without segment, step, submitter, outcome; a named and an unnamed person;
+    evidence verified, unverified and withdrawn."""
     _activities(team, lead)  # segments, submitters, outcomes on half of them
     cited = ActivityFactory(campaign=world.campaign, owner=lead, status=ActivityStatus.DRAFT)
     withdrawn = CitationFactory(message=cited.message, evidence__owner_team=team).evidence
@@ -51,32 +45,3 @@ def test_every_row_of_the_activity_list_equals_its_detail(
     assert any(not row["outcome"] for row in listed)
     assert any(row["current_step"] for row in listed)
     assert any(row["segment"] for row in listed)
-
-
-def test_a_projection_refuses_what_one_row_cannot_hold() -> None:
-    with pytest.raises(TypeError, match="many=True"):
-        Projection(CampaignOutput)
-
-    class Named(serializers.Serializer):
-        name = serializers.SerializerMethodField()
-
-    with pytest.raises(TypeError, match="needs a Computed"):
-        Projection(Named)
-    computed = Projection(Named, {(Named, "name"): Computed(("title",), lambda r: r["title"])})
-    assert computed.render([{"title": "x"}]) == [{"name": "x"}]
-
-
-def _join_collapse_limit() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW join_collapse_limit")
-        return cursor.fetchone()[0]
-
-
-def test_the_join_order_hint_holds_inside_and_is_undone_after() -> None:
-    assert _join_collapse_limit() == "8"
-    with joins_as_written():
-        assert _join_collapse_limit() == "1"
-    assert _join_collapse_limit() == "8"
-    with pytest.raises(ZeroDivisionError), joins_as_written():
-        1 / 0  # noqa: B018
-    assert _join_collapse_limit() == "8"
