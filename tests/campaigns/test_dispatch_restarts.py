@@ -170,7 +170,7 @@ def test_a_database_restarted_while_webhooks_go_out_resends_at_most_what_was_in_
     with running(receiver, redis, postgres, celery):
         redis.start()
         postgres.start()
-        due = time.time() + 25  # seeding 60 through the workflow, and the worker's start
+        due = time.time() + 15  # seeding 60 through the workflow, and the worker's start
         keys = on_cluster(postgres, "seed", str(count), str(due), "3", receiver.url)["keys"]
         celery.start()
         wait_until(lambda: time.time() > due, 60, "the activities to fall due")
