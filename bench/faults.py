@@ -95,6 +95,30 @@ def outages(redis: PrivateRedis, start_in: float, every: float) -> threading.Thr
     return thread
 
 
+class Supervisor:
+    """Restarts the worker when it exits, as the process manager would in production (a Redis
+    outage can end it: see docs/benchmarks.md, F1); counts the restarts."""
+
+    def __init__(self, celery: Celery) -> None:
+        self.celery, self.restarts, self.running = celery, 0, True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while self.running:
+            worker = self.celery.worker
+            if worker is not None and worker.poll() is not None:
+                log(f"F1: the worker exited ({worker.returncode}); starting it again")
+                self.restarts += 1
+                self.celery.start_worker()
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.running:
+            self.running = False
+            self.thread.join()
+
+
 def drafts(
     world: w.World, channel: Channel, count: int, due_in: timedelta
 ) -> list[OutreachActivity]:
@@ -155,7 +179,8 @@ def f1_faults_at_volume(scale: float) -> Result:
     receiver = HttpReceiver()
     with smtp_sink() as smtp_port:
         celery = Celery(broker=redis.url, env=dispatch_env(redis.url, database_url(), smtp_port))
-        with running(receiver, celery, redis):
+        supervisor = Supervisor(celery)  # stopped before the worker is
+        with running(receiver, celery, supervisor, redis):
             celery.start()
             channel = webhook(world, receiver.url)
             started = time.monotonic()
@@ -217,7 +242,8 @@ def f1_faults_at_volume(scale: float) -> Result:
         "receipts",
         "every check 0",
         f"{count} activities, {len(rolled)} approvals rolled back, Redis stopped {OUTAGES}× "
-        f"{OUTAGE_SECONDS:g} s; checks: "
+        f"{OUTAGE_SECONDS:g} s, the worker restarted {supervisor.restarts}× after exiting; "
+        "checks: "
         + ", ".join(f"{k} {v}" for k, v in found.items())
         + f"; workflow {transitions:.0f} s, all received after {finished:.0f} s",
     )
