@@ -51,8 +51,13 @@ def main() -> None:
         "P4B": "bench.dispatch:p4b_drain_time",
         "P5": "bench.scale:p5_weekly_report",
         "P6": "bench.scale:p6_csv_import",
+        # Faults at volume (issue #13): only when asked for (--only F1,F2), never by default.
+        "F1": "bench.faults:f1_faults_at_volume",
+        "F2": "bench.faults:f2_database_restarts",
     }
     wanted = {s.strip().upper() for s in args.only.split(",")} if args.only else set(plan)
+    if not args.only:
+        wanted -= {"F1", "F2"}
     print(f"Machine: {machine()}")
     print(f"Database: {settings.DATABASES['default']['NAME']}, scale {args.scale}\n")
     print(HEADER)

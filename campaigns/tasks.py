@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from campaigns import services
+from campaigns.services.dispatch_batch import CONNECTION_ERRORS
 from campaigns.services.dispatch_send import longest_send, send_budget
 
 
@@ -37,6 +38,14 @@ _BATCH_SECONDS = send_budget() + longest_send()
     reject_on_worker_lost=True,
     time_limit=_BATCH_SECONDS + 60,
     soft_time_limit=_BATCH_SECONDS + 45,
+    # The database away when the batch starts (a restart): only preparing raises it (a record
+    # keeps its answers and tries again itself), so nothing was sent yet; try again in seconds
+    # rather than leave the claimed activities to the tick after their lease.
+    autoretry_for=CONNECTION_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=8,
+    retry_jitter=False,
+    max_retries=5,
 )
 def dispatch_batch(activity_ids: list[int], claim: bool = False) -> dict[str, str]:
     """One attempt at each activity of a batch; each is retried (a task of its own, after its

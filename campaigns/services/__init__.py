@@ -27,13 +27,13 @@ from campaigns.services.dispatch import (
     dispatch_claim_due,
     dispatch_queued,
 )
+from campaigns.services.dispatch_batch import dispatch_send_batch
 from campaigns.services.dispatch_send import (
     dispatch_prepare,
     dispatch_prepare_batch,
     dispatch_record_batch,
     dispatch_record_failure,
     dispatch_record_success,
-    dispatch_send_batch,
 )
 from campaigns.services.heartbeats import heartbeat_record
 from campaigns.services.notifications import notifications_send_pending

@@ -7,7 +7,7 @@ PostgreSQL is the source of truth; the broker only carries "look at activity N" 
   per ``CANDOR_DISPATCH_SEND_BATCH`` of them after commit. It also re-enqueues activities stuck
   in ``dispatching`` (their worker died, or the enqueue was lost while the broker was down):
   nothing depends on a message surviving.
-- ``dispatch_send.dispatch_send_batch`` is one attempt at each activity of a batch. Preparing
+- ``dispatch_batch.dispatch_send_batch`` is one attempt at each activity of a batch. Preparing
   re-checks the rules under the row locks and writes a ``pending`` Dispatch row per activity:
   the lease of the worker that sends. Every attempt at the same approved content carries the
   same idempotency key, so a receiver drops the re-send that follows a crash between its

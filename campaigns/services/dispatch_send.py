@@ -1,6 +1,7 @@
 """Sending claimed activities: a batch at a time, every rule per activity.
 
-``dispatch_send_batch`` is one attempt at each activity of a batch, in three steps:
+A batch (``dispatch_batch.dispatch_send_batch``) is one attempt at each of its activities, in
+three steps:
 
 1. ``dispatch_prepare_batch`` locks the batch's rows (``FOR UPDATE OF`` the activities only, in
    key order) and re-checks each activity under its lock, as ``dispatch_prepare`` always did:
@@ -13,18 +14,19 @@
 2. Each activity is sent on its own (``channels.Session`` reuses one SMTP connection for the
    batch and the process's keep-alive HTTP connections); one send's error is that activity's
    alone.
-3. ``dispatch_record_batch`` writes every outcome in one transaction: a bulk UPDATE of the
-   attempts, one UPDATE per new status, one INSERT of the events, one INSERT of their
-   notifications into the outbox, and the retries (transient errors, bounded, with
-   backoff per activity) enqueued on commit.
+3. ``dispatch_record_batch`` writes the outcomes of the answers received so far in one
+   transaction (the batch calls it every ``CANDOR_DISPATCH_RECORD_EVERY_MS``): a bulk UPDATE
+   of the attempts, one UPDATE per new status, one INSERT of the events, one INSERT of their
+   notifications into the outbox, and the retries (transient errors, bounded, with backoff per
+   activity) enqueued on commit. Recording them again is harmless: only an activity still
+   ``dispatching`` changes state.
 
-A batch costs the same dozen statements whatever its size (it was 12 per activity).
+A batch costs the same dozen statements whatever its size (it was 12 per activity), plus one
+record for each interval its sends take.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +40,6 @@ from django.utils import timezone
 
 from accounts.audit import audit_context
 from audiences.models import BlackoutWindow
-from campaigns import channels
 from campaigns.models import (
     ActivityEvent,
     ActivityStatus,
@@ -49,7 +50,6 @@ from campaigns.models import (
 from campaigns.services import _transitions as t
 from messaging.models import EvidenceItem
 
-logger = logging.getLogger(__name__)
 S = ActivityStatus
 Kind = ActivityEvent.Kind
 Result = Dispatch.Result
@@ -492,44 +492,3 @@ def dispatch_record_failure(*, dispatch: Dispatch, error: str, final: bool) -> N
     """Keep the error of one attempt; on the ``final`` one the activity is ``failed`` and its
     owner is told. (A retry is the caller's: ``dispatch_send_batch`` enqueues its own.)"""
     dispatch_record_batch(outcomes=[Outcome(dispatch, error=error, final=final)])
-
-
-def _outcome(attempt: Attempt, session: channels.Session) -> Outcome:
-    """Send one prepared activity; its error is its own (classified, never raised)."""
-    assert attempt.activity is not None
-    assert attempt.dispatch is not None
-    try:
-        response = session.send(attempt.activity, attempt.dispatch.idempotency_key)
-    except channels.PermanentError as error:
-        return Outcome(attempt.dispatch, error=str(error), final=True)
-    except Exception as error:  # transient, or a bug: both get the bounded retries
-        logger.warning("Sending activity %s failed: %r", attempt.activity.pk, error)
-        message = str(error) if isinstance(error, channels.TransientError) else repr(error)
-        if attempt.number > settings.CANDOR_DISPATCH_MAX_RETRIES:
-            return Outcome(attempt.dispatch, error=message, final=True)
-        backoff = settings.CANDOR_DISPATCH_RETRY_BACKOFF * 2 ** (attempt.number - 1)
-        return Outcome(attempt.dispatch, error=message, retry_in=backoff)
-    return Outcome(attempt.dispatch, response=response)
-
-
-def dispatch_send_batch(*, activity_ids: Sequence[int], claim: bool = False) -> dict[int, str]:
-    """One attempt at each activity of a batch (see the module's docstring): prepare under the
-    locks, send each over reused connections, record every outcome at once. Returns activity →
-    what happened ("sent", "failed", "retry in 2 s", or why it was not sent)."""
-    activity_ids = list(dict.fromkeys(activity_ids))  # an id given twice is sent once
-    attempts = dispatch_prepare_batch(activity_ids=activity_ids, claim=claim)
-    done = {a_id: a.reason for a_id, a in zip(activity_ids, attempts, strict=True)}
-    outcomes: list[Outcome] = []
-    unsent: list[Dispatch] = []
-    deadline = time.monotonic() + send_budget()
-    with channels.Session() as session:
-        for attempt in attempts:
-            if attempt.dispatch is None:
-                continue
-            if time.monotonic() > deadline:
-                unsent.append(attempt.dispatch)
-            else:
-                outcomes.append(_outcome(attempt, session))
-    if outcomes or unsent:
-        done.update(dispatch_record_batch(outcomes=outcomes, unsent=unsent))
-    return done

@@ -307,6 +307,10 @@ CANDOR_DISPATCH_MAX_QUEUED = env.int("CANDOR_DISPATCH_MAX_QUEUED", default=5000)
 # (with the same idempotency key). A batch starts sends for half of it, so it must exceed twice
 # the longest send (the webhook or the SMTP timeout, whichever is longer).
 CANDOR_DISPATCH_LEASE_SECONDS = env.float("CANDOR_DISPATCH_LEASE_SECONDS", default=120.0)
+# A batch records the answers it has received at least this often (0: each as it comes), so a
+# database restart loses at most the answers of one interval; while the database is away the
+# record is tried again until the lease runs short (campaigns/services/dispatch_batch.py).
+CANDOR_DISPATCH_RECORD_EVERY_MS = env.int("CANDOR_DISPATCH_RECORD_EVERY_MS", default=100)
 CANDOR_DISPATCH_MAX_RETRIES = env.int("CANDOR_DISPATCH_MAX_RETRIES", default=5)
 CANDOR_DISPATCH_RETRY_BACKOFF = env.float("CANDOR_DISPATCH_RETRY_BACKOFF", default=2.0)
 CANDOR_WEBHOOK_TIMEOUT = env.float("CANDOR_WEBHOOK_TIMEOUT", default=10.0)

@@ -1,13 +1,16 @@
-"""Real parts for dispatch tests: a private Redis server, an HTTP receiver, an SMTP sink, and a
-Celery worker + beat running as separate processes against the test database.
+"""Real parts for dispatch tests: a private Redis server, a private PostgreSQL cluster, an HTTP
+receiver, an SMTP sink, and a Celery worker + beat running as separate processes against the
+test database.
 
 Nothing here is mocked; everything listens on 127.0.0.1 and stops by itself at test end."""
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from aiosmtpd.controller import Controller
 from django.db import connection
 
@@ -105,6 +109,76 @@ class PrivateRedis:
         self.start()
 
 
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own (``initdb`` in a temporary folder, a free port),
+    so it can be restarted without touching the machine's shared server and whoever uses it.
+    PostgreSQL refuses to run as root: as root, its commands run as the ``postgres`` user."""
+
+    def __init__(self, name: str = "candor") -> None:
+        self.port = free_port()
+        self.name = name
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+        self.bin = Path(found[-1] if found else shutil.which("pg_ctl") or "pg_ctl").parent
+        self.tmp = Path(tempfile.mkdtemp(prefix="candor-pg-"))
+        self.user = "postgres" if os.geteuid() == 0 else None
+        if self.user:
+            shutil.chown(self.tmp, self.user)
+        self.data = self.tmp / "data"
+        self.restarts = 0
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.name}"
+
+    def _pg(self, *args: str) -> None:
+        subprocess.run(
+            [str(self.bin / args[0]), *args[1:]],
+            cwd=self.tmp,
+            user=self.user,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def start(self) -> None:
+        """Create the cluster and its database, and apply every migration to it."""
+        self._pg("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        # Durability is not under test (a fast shutdown checkpoints anyway): no fsync.
+        options = (
+            f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c full_page_writes=off -c max_connections=60"
+        )
+        self._pg("pg_ctl", "-D", str(self.data), "-o", options, "-l", "server.log", "-w", "start")
+        admin = self.url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            check=True,
+        )
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a process that uses this cluster with the test settings."""
+        return {"DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": self.url}
+
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: every session is ended, open transactions roll back."""
+        self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+        self.restarts += 1
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._pg("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log(self) -> str:
+        path = self.tmp / "server.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+
 @dataclass
 class Receipt:
     key: str
@@ -120,10 +194,11 @@ class Receipt:
 @dataclass
 class HttpReceiver:
     """A partner's webhook endpoint: records every POST, answers with ``statuses`` in turn
-    (the last one repeats), after ``delay`` seconds."""
+    (the last one repeats), after ``delay`` seconds (and ``on_receipt``, a fault to inject)."""
 
     statuses: list[int] = field(default_factory=lambda: [200])
     delay: float = 0.0
+    on_receipt: Callable[[int], None] | None = None  # called with the count, before answering
     receipts: list[Receipt] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -145,6 +220,8 @@ class HttpReceiver:
                     )
                     n = len(receiver.receipts)
                     status = receiver.statuses[min(n, len(receiver.statuses)) - 1]
+                if receiver.on_receipt is not None:
+                    receiver.on_receipt(n)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
