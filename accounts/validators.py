@@ -1,8 +1,10 @@
-"""Validators for reference values every app stores: IANA timezones and BCP 47 language tags."""
+"""Validators for reference values every app stores (IANA timezones, BCP 47 language tags), and
+the parse of an object id a request names."""
 
 from __future__ import annotations
 
 import re
+import uuid
 import zoneinfo
 from functools import cache
 
@@ -10,6 +12,15 @@ from django.core.exceptions import ValidationError
 
 # RFC 5646 in its common form: language, optional script, optional region (e.g. sr-Latn, pt-BR).
 _BCP47 = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+
+
+def uuid_or_none(value: object) -> uuid.UUID | None:
+    """The UUID a request parameter names, or ``None`` when it is absent or no UUID at all (a
+    hand-edited link is a "not found", never a server error)."""
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 @cache

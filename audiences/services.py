@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -18,6 +17,7 @@ from accounts.models import Membership, Team, User
 from accounts.permissions import require
 from audiences.models import Channel
 from audiences.signals import channel_changed
+from config import outbound
 
 _FIELDS = (
     "kind",
@@ -44,8 +44,11 @@ def _same_name_race() -> Iterator[None]:
         raise Conflict("Someone just gave a channel of your team this name.") from error
 
 
-def _check(channel: Channel) -> None:
-    """Every rule of a channel's shape; all problems reported at once."""
+def _check(channel: Channel, *, new_destination: bool = True) -> None:
+    """Every rule of a channel's shape; all problems reported at once. A webhook URL given
+    anew must point where the outbound policy lets Candor connect (checked again at every
+    send); one kept as it was is not looked up, so a channel whose URL the policy has since
+    come to refuse can still be renamed or switched off."""
     errors: dict[str, list[str]] = {}
     if not channel.name.strip():
         errors["name"] = ["Give the channel a name."]
@@ -71,8 +74,11 @@ def _check(channel: Channel) -> None:
     if channel.kind == Channel.Kind.WEBHOOK:
         if not channel.webhook_url:
             errors["webhook_url"] = ["A webhook channel needs a URL."]
-        elif urlsplit(channel.webhook_url).scheme not in ("http", "https"):
-            errors["webhook_url"] = ["A webhook is delivered over http or https."]
+        elif new_destination:
+            try:
+                outbound.check_url(channel.webhook_url)
+            except outbound.OutboundRefused as refused:
+                errors["webhook_url"] = [f"The URL {refused.reason}."]
         if len(channel.webhook_secret) < _MIN_SECRET:
             errors["webhook_secret"] = [
                 f"A webhook channel needs a secret of at least {_MIN_SECRET} characters "
@@ -165,7 +171,7 @@ def channel_update(*, channel: Channel, actor: Any, **changes: Any) -> Channel:
         return locked
     for name in diff:
         setattr(locked, name, changes[name])
-    _check(locked)
+    _check(locked, new_destination=bool({"kind", "webhook_url"} & set(diff)))
     with audit_context(actor=actor.pk, action="channel_update"):
         with _same_name_race():
             locked.save(update_fields=list(diff))

@@ -254,7 +254,7 @@ def _second_message(world: w.World) -> None:
 
 def _period(subscription: Any) -> Any:
     """The last complete week of the subscription (ending this Monday 08:00 local)."""
-    from campaigns.services.report_periods import report_period_ending
+    from campaigns.reports.periods import report_period_ending
 
     today = timezone.now().astimezone(ZoneInfo(WEEK_ZONE)).date()
     monday = today - dt.timedelta(days=today.weekday())
@@ -263,7 +263,7 @@ def _period(subscription: Any) -> Any:
 
 def report_world(tag: str, count: int) -> ReportWorld:
     """A team with ``count`` activities and a weekly report subscription (Mondays 08:00)."""
-    from campaigns.services.reports import report_subscription_create
+    from campaigns.services import report_subscription_create
 
     world = w.build(tag)
     lead = w._user(world.team, f"{tag}-lead", "lead")
@@ -284,7 +284,7 @@ def report_world(tag: str, count: int) -> ReportWorld:
 
 def build_report(rw: ReportWorld) -> Any:
     """What the report tick computes for one period: the figures, not the rendering."""
-    from campaigns.services.report_figures import report_build
+    from campaigns.reports.figures import report_build
 
     return report_build(
         subscription=rw.subscription,
@@ -402,7 +402,7 @@ def raw_report(rw: ReportWorld) -> dict[str, Any]:
     """The baseline: every figure of the report by one statement (see ``RAW_REPORT_SQL``)."""
     from django.conf import settings
 
-    from campaigns.services.report_periods import shift
+    from campaigns.reports.periods import shift
 
     zone = ZoneInfo(WEEK_ZONE)
     params = {

@@ -138,7 +138,7 @@ def p1_api_list(scale: float) -> Result:
         ours * 1000,
         raw * 1000,
         "ms",
-        "≤ 1.3",
+        "≤ 1.6",
         f"median of {repeat} interleaved; {len(queries.captured_queries)} queries per page",
     )
 

@@ -16,6 +16,7 @@ from campaigns.models import (
     ApprovalStep,
     Campaign,
     Dispatch,
+    Heartbeat,
     Outcome,
     OutreachActivity,
     PendingNotification,
@@ -222,3 +223,10 @@ class ReportRunAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
         return queryset.filter(subscription__owner=user)
 
     list_display = ("subscription", "period_start", "period_end", "sent_at", "late")
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    """When the scheduler and a worker last beat (written by those processes; see /health/)."""
+
+    list_display = ("name", "at")

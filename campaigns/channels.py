@@ -1,6 +1,12 @@
 """The three ways an activity goes out. Each sender raises ``TransientError`` (worth retrying:
 timeouts, refused connections, 5xx) or ``PermanentError`` (retrying will not help: 4xx, a
-refused recipient), and returns a short description of the receiver's answer.
+refused recipient, a destination the outbound policy refuses), and returns a short description
+of the receiver's answer.
+
+An error's text is kept on the attempt and shown to the activity's planner, so it names only
+the class of failure ("timeout", "connection failed", "HTTP 503 from the receiver",
+"destination refused by policy"): raw socket errors and addresses would let whoever types a
+webhook URL map the network behind the workers. The full detail goes to the server log.
 
 Every outreach carries the activity's idempotency key (e-mail header, webhook header and body)
 so a receiver can drop a re-send after a crash; and every outreach names its speaker."""
@@ -12,18 +18,18 @@ import hashlib
 import hmac
 import http.client
 import json
-import os
+import logging
 import smtplib
 import time
 from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 
 from audiences.models import Channel
 from campaigns import emails
+from config import outbound
 
 if TYPE_CHECKING:
     from campaigns.models import OutreachActivity
@@ -31,6 +37,8 @@ if TYPE_CHECKING:
 SIGNATURE_HEADER = "Candor-Signature"
 TIMESTAMP_HEADER = "Candor-Timestamp"
 KEY_HEADER = "Candor-Idempotency-Key"
+
+logger = logging.getLogger(__name__)
 
 
 class TransientError(Exception):
@@ -44,7 +52,7 @@ class PermanentError(Exception):
 class Session:
     """The connections a batch of sends reuses: one SMTP connection, opened on first use and
     closed with the session (opened again after an error), and the worker process's keep-alive
-    HTTP connection to each webhook host."""
+    HTTP connection to each webhook host (kept by ``config.outbound``)."""
 
     def __init__(self) -> None:
         self._mailer: Any = None
@@ -114,10 +122,24 @@ def _send_email(activity: OutreachActivity, key: str, session: Session) -> str:
     try:
         session.mail(email)
     except smtplib.SMTPRecipientsRefused as error:
-        raise PermanentError(f"recipients refused: {error.recipients}") from error
+        codes = sorted({code for code, _ in error.recipients.values()})
+        logger.warning("Activity %s: recipients refused: %r", activity.pk, error.recipients)
+        raise PermanentError(f"recipients refused (SMTP {', '.join(map(str, codes))})") from error
     except (smtplib.SMTPException, OSError) as error:
-        raise TransientError(f"SMTP: {error!r}") from error
+        raise _smtp_failure(activity, error) from error
     return f"e-mailed {len(email.to)} recipient(s)"
+
+
+def _smtp_failure(activity: OutreachActivity, error: Exception) -> TransientError:
+    """The class of an SMTP failure (its detail logged): its reply code, or how it failed."""
+    logger.warning("Activity %s: SMTP failed", activity.pk, exc_info=error)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return TransientError(f"SMTP error {error.smtp_code}")
+    if isinstance(error, TimeoutError):
+        return TransientError("timeout")
+    if isinstance(error, smtplib.SMTPException):
+        return TransientError("SMTP error")
+    return TransientError("connection failed")
 
 
 def webhook_payload(activity: OutreachActivity, key: str) -> dict[str, object]:
@@ -146,57 +168,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"v1={digest.hexdigest()}"
 
 
-# Per worker process (a forked child must not share its parent's sockets): scheme, host and
-# port → an open HTTP/1.1 connection, reused while the receiver keeps it alive.
-_connections: dict[tuple[int, str, str], http.client.HTTPConnection] = {}
-
-
-def _connection(url: SplitResult) -> tuple[http.client.HTTPConnection, bool]:
-    """The process's connection to the URL's host, and whether it was used before."""
-    key = (os.getpid(), url.scheme, url.netloc)
-    if key in _connections:
-        return _connections[key], True
-    timeout = settings.CANDOR_WEBHOOK_TIMEOUT
-    connection = (
-        http.client.HTTPSConnection(url.netloc, timeout=timeout)
-        if url.scheme == "https"
-        else http.client.HTTPConnection(url.netloc, timeout=timeout)
-    )
-    _connections[key] = connection
-    return connection, False
-
-
-def _forget(url: SplitResult) -> None:
-    connection = _connections.pop((os.getpid(), url.scheme, url.netloc), None)
-    if connection is not None:
-        connection.close()
-
-
-def _post(url: SplitResult, body: bytes, headers: dict[str, str]) -> int:
-    """POST over the kept-alive connection; its status. A kept connection the receiver closed
-    meanwhile fails before any answer: that POST is made once more on a new connection (if the
-    receiver did get the first, the idempotency key lets it drop the second)."""
-    target = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    for _ in range(2):
-        connection, reused = _connection(url)
-        try:
-            connection.request("POST", target, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            _forget(url)
-            if not reused:
-                raise
-            continue
-        except BaseException:
-            _forget(url)
-            raise
-        if response.will_close:
-            _forget(url)
-        return response.status
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def _send_webhook(activity: OutreachActivity, key: str) -> str:
     channel = activity.channel
     body = json.dumps(webhook_payload(activity, key), ensure_ascii=False).encode()
@@ -209,13 +180,47 @@ def _send_webhook(activity: OutreachActivity, key: str) -> str:
         SIGNATURE_HEADER: sign(channel.webhook_secret, timestamp, body),
     }
     try:
-        status = _post(urlsplit(channel.webhook_url), body, headers)
-    except (http.client.HTTPException, TimeoutError, OSError) as error:
-        raise TransientError(f"{error!r} (POST {channel.webhook_url})") from error
+        reply = outbound.request(
+            "POST",
+            channel.webhook_url,
+            body=body,
+            headers=headers,
+            timeout=settings.CANDOR_WEBHOOK_TIMEOUT,
+        )
+    except outbound.OutboundRefused as error:
+        logger.warning(
+            "Activity %s: webhook of channel %s refused: %s %s",
+            activity.pk,
+            channel.pk,
+            channel.webhook_url,
+            error.reason,
+        )
+        raise PermanentError(outbound.REFUSED) from error
+    except (http.client.HTTPException, OSError) as error:
+        logger.warning(
+            "Activity %s: webhook of channel %s failed (POST %s)",
+            activity.pk,
+            channel.pk,
+            channel.webhook_url,
+            exc_info=error,
+        )
+        raise TransientError(
+            "timeout" if isinstance(error, TimeoutError) else "connection failed"
+        ) from error
+    status = reply.status
+    if status >= 300:
+        logger.warning(
+            "Activity %s: webhook of channel %s answered HTTP %s (POST %s): %r",
+            activity.pk,
+            channel.pk,
+            status,
+            channel.webhook_url,
+            reply.body[:500],
+        )
     if status >= 500 or status in (408, 429):
-        raise TransientError(f"HTTP {status} from {channel.webhook_url}")
+        raise TransientError(f"HTTP {status} from the receiver")
     if status >= 300:  # a redirect is not followed: the partner must give the endpoint itself
-        raise PermanentError(f"HTTP {status} from {channel.webhook_url}")
+        raise PermanentError(f"HTTP {status} from the receiver")
     return f"HTTP {status}"
 
 
@@ -233,5 +238,5 @@ def _notify_officer(activity: OutreachActivity, key: str, session: Session) -> s
             )
         )
     except (smtplib.SMTPException, OSError) as error:
-        raise TransientError(f"SMTP: {error!r}") from error
+        raise _smtp_failure(activity, error) from error
     return f"officer {officer.get_username()} notified"

@@ -250,6 +250,12 @@ class OutreachActivity(models.Model):
                 condition=~Q(status="in_review") | Q(current_step__isnull=False),
                 name="activity_in_review_has_step",
             ),
+            # A dispatching activity was claimed by the tick at a known time: without one, the
+            # tick's search for stuck sends (claimed_at older than the lease) never finds it.
+            models.CheckConstraint(
+                condition=~Q(status="dispatching") | Q(claimed_at__isnull=False),
+                name="activity_dispatching_has_claim",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -555,3 +561,19 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription}: {self.period_start:%Y-%m-%d}"
+
+
+class Heartbeat(models.Model):
+    """When a running part last showed it works: ``scheduler`` (published a periodic tick) and
+    ``worker`` (finished a task). In the database, so every process of every deployment, the
+    embedded SQLite one included, reads the same figures (``campaigns/health.py``)."""
+
+    class Part(models.TextChoices):
+        SCHEDULER = "scheduler", "Scheduler"
+        WORKER = "worker", "Worker"
+
+    name = models.CharField(max_length=20, choices=Part.choices, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

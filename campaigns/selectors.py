@@ -35,6 +35,9 @@ from campaigns.models import (
     OutreachActivity,
     ReportSubscription,
 )
+from campaigns.reports.contents import Report
+from campaigns.reports.figures import report_build
+from campaigns.reports.periods import report_periods_between, shift
 from messaging.models import Citation, EvidenceItem, Message, Theme
 from messaging.selectors import visible_citations
 
@@ -156,12 +159,9 @@ def notification_recipients(
 # --- the staff UI -------------------------------------------------------------------------------
 
 
-def report_latest(*, subscription: ReportSubscription, now: datetime) -> Any:
+def report_latest(*, subscription: ReportSubscription, now: datetime) -> Report:
     """The subscription's report for its latest complete period, as it was (or will be)
     e-mailed; before its first send time, the period up to now."""
-    from campaigns.services.report_figures import report_build
-    from campaigns.services.report_periods import report_periods_between, shift
-
     periods = report_periods_between(
         subscription=subscription, after=now - timedelta(days=40), until=now
     )

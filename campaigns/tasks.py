@@ -66,7 +66,7 @@ def approval_reminders() -> int:
 @shared_task(time_limit=300, soft_time_limit=240)
 def report_tick() -> dict[str, int]:
     """The periodic report tick: send every due report period exactly once (a ``ReportRun``
-    row per period is the claim; see ``campaigns/services/reporting.py``). The hard time limit
+    row per period is the claim; see ``campaigns/reports/sending.py``). The hard time limit
     stays below ``CANDOR_REPORT_LEASE_SECONDS``, so a run is never re-claimed while its sender
     lives."""
     return {"sent": len(services.report_send_due())}

@@ -6,6 +6,7 @@ from campaigns import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("health/", views.health, name="health"),
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/<uuid:uuid>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<uuid:uuid>/calendar/", views.campaign_calendar, name="campaign_calendar"),

@@ -11,17 +11,20 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import may
+from accounts.validators import uuid_or_none
 from accounts.views import perform
 from campaigns import selectors, services
 from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm, SubscriptionForm
+from campaigns.health import PARTS, system_health
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity
-from campaigns.report_render import report_render_html, report_render_pdf
+from campaigns.reports.rendering import report_render_html, report_render_pdf
 from messaging import services as messaging
 from messaging.models import EvidenceItem
 from messaging.selectors import visible_citations
@@ -41,8 +44,23 @@ def _activity(request: HttpRequest, uuid: Any) -> OutreachActivity:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    context = selectors.dashboard(user=request.user, now=timezone.now())
+    now = timezone.now()
+    context = selectors.dashboard(user=request.user, now=now)
+    context["health"] = system_health(now=now)  # one line on the page when a part is down
     return render(request, "campaigns/dashboard.html", context)
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """``GET /health/[?part=database,broker,…]``: no sign-in, no secrets. Each requested part
+    (all by default) ``ok`` or ``down`` with its figures; 200 when all are ok, else 503."""
+    wanted = [p for p in request.GET.get("part", "").split(",") if p] or list(PARTS)
+    unknown = sorted(set(wanted) - set(PARTS))
+    if unknown:
+        return JsonResponse({"error": f"unknown part {unknown[0]!r}", "parts": PARTS}, status=400)
+    result = system_health(now=timezone.now(), parts=wanted)
+    return JsonResponse(result.as_json(), status=200 if result.ok else 503)
 
 
 @login_required
@@ -118,7 +136,7 @@ def campaign_calendar(request: HttpRequest, uuid: Any) -> HttpResponse:
 def coverage(request: HttpRequest) -> HttpResponse:
     campaign = None
     if request.GET.get("campaign"):
-        campaign = _campaign(request, request.GET["campaign"])
+        campaign = _campaign(request, uuid_or_none(request.GET["campaign"]))
     context = selectors.coverage(user=request.user, campaign=campaign)
     context["campaign"] = campaign
     context["campaigns"] = selectors.campaign_list(user=request.user)

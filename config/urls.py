@@ -49,5 +49,5 @@ urlpatterns = [
     path("", include("messaging.urls")),
 ]
 
-handler404 = "accounts.api.base.not_found"
-handler500 = "accounts.api.base.server_error"
+handler404 = "config.api.problems.not_found"
+handler500 = "config.api.problems.server_error"

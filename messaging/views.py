@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.errors import DomainError, InvalidInput
 from accounts.models import Team
 from accounts.permissions import may, team_ids
+from accounts.validators import uuid_or_none
 from accounts.views import perform
 from messaging import selectors, services
 from messaging.models import EvidenceItem, Message
@@ -144,7 +145,7 @@ def _citations_panel(request: HttpRequest, message: Message | None, **extra: Any
 def message_citations(request: HttpRequest) -> HttpResponse:
     """The evidence picker of the activity editor: the chosen message's citations (what the
     evidence gate will look at) and a form to cite more. Swapped in by htmx."""
-    uuid = request.GET.get("message", "")
+    uuid = uuid_or_none(request.GET.get("message"))
     message = Message.objects.visible_to(request.user).filter(uuid=uuid).first() if uuid else None
     return _citations_panel(request, message)
 
@@ -155,7 +156,7 @@ def message_cite(request: HttpRequest, uuid: Any) -> HttpResponse:
     message = get_object_or_404(Message.objects.visible_to(request.user), uuid=uuid)
     evidence = (
         EvidenceItem.objects.visible_to(request.user)
-        .filter(uuid=request.POST.get("evidence") or None)
+        .filter(uuid=uuid_or_none(request.POST.get("evidence")))
         .first()
     )
     sentence = request.POST.get("sentence", "")

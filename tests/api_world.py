@@ -150,7 +150,7 @@ class TeamWorld:
     def _sent_once(self, activity: OutreachActivity, *, fail: bool) -> OutreachActivity:
         """Claimed by the dispatcher and one attempt made, through the dispatch services."""
         OutreachActivity.objects.filter(pk=activity.pk).update(
-            status=ActivityStatus.DISPATCHING, version=F("version") + 1
+            status=ActivityStatus.DISPATCHING, claimed_at=timezone.now(), version=F("version") + 1
         )
         attempt = campaign_services.dispatch_prepare(activity_id=activity.pk)
         if fail:

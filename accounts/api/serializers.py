@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.base import InputSerializer
-from accounts.api.projection import Computed
 from accounts.models import ApiToken, Role, Team, User
+from config.api.serializers import InputSerializer
 
 
 class LoginInput(InputSerializer):
@@ -60,18 +58,6 @@ class UserRef(serializers.Serializer):
 
     def get_name(self, user: User) -> str:
         return user.get_full_name() or user.username
-
-
-def _display_name(row: Mapping[str, Any]) -> str:
-    """``User.get_full_name() or username`` from a ``values()`` row."""
-    full = f"{row['first_name']} {row['last_name']}".strip()
-    return full or row["username"]
-
-
-# How list projections (accounts.api.projection) compute UserRef's method field.
-USER_REF_COMPUTED = {
-    (UserRef, "name"): Computed(("first_name", "last_name", "username"), _display_name)
-}
 
 
 class MembershipOutput(serializers.Serializer):

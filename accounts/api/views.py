@@ -14,8 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.api.base import render, validated
-from accounts.api.limits import LoginRateThrottle
 from accounts.api.serializers import (
     LoginInput,
     MeOutput,
@@ -23,6 +21,8 @@ from accounts.api.serializers import (
     TokenCreatedOutput,
     TokenOutput,
 )
+from config.api.serializers import render, validated
+from config.api.throttling import LoginRateThrottle
 
 
 class LockedOut(exceptions.APIException):

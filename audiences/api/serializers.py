@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.api.base import InputSerializer, ScopedRelatedField
 from accounts.api.serializers import TeamRef, UserRef
 from accounts.selectors import colleague_list, own_team_list
 from audiences.models import Channel
+from config.api.fields import ScopedRelatedField
+from config.api.serializers import InputSerializer
 
 
 class AudienceRef(serializers.Serializer):

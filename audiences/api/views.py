@@ -10,7 +10,6 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.base import ReadViewSet, boolean_filter, json_list_contains, render, validated
 from audiences import selectors, services
 from audiences.api.serializers import (
     AudienceOutput,
@@ -19,6 +18,9 @@ from audiences.api.serializers import (
     ChannelUpdateInput,
 )
 from audiences.models import Audience, Channel
+from config.api.filters import boolean_filter, json_list_contains
+from config.api.serializers import render, validated
+from config.api.viewsets import ReadViewSet
 
 
 class AudienceFilter(django_filters.FilterSet):

@@ -3,21 +3,11 @@ history, outcomes, evidence packets and report subscriptions."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rest_framework import serializers
 
-from accounts.api.base import (
-    AwareDateTimeField,
-    InputSerializer,
-    LocalTimeField,
-    NaiveDateTimeField,
-    ScopedRelatedField,
-)
-from accounts.api.projection import Computed, Projection
-from accounts.api.serializers import USER_REF_COMPUTED, TeamRef, UserRef
+from accounts.api.serializers import TeamRef, UserRef
 from accounts.selectors import colleague_list, own_team_list
 from audiences.api.serializers import AudienceRef, ChannelRef, SegmentRef
 from audiences.models import Segment
@@ -31,6 +21,13 @@ from campaigns.models import (
     ReportSubscription,
 )
 from campaigns.selectors import campaign_list
+from config.api.fields import (
+    AwareDateTimeField,
+    LocalTimeField,
+    NaiveDateTimeField,
+    ScopedRelatedField,
+)
+from config.api.serializers import InputSerializer
 from messaging.api.serializers import EvidenceOutput, MessageRef, ThemeRef
 from messaging.selectors import message_list, theme_list
 
@@ -158,23 +155,8 @@ class ActivityOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_scheduled_local(self, activity: OutreachActivity) -> str:
-        return _wall_clock(activity.scheduled_at, activity.audience.zone)
-
-
-def _wall_clock(moment: datetime, zone: tzinfo) -> str:
-    return moment.astimezone(zone).replace(tzinfo=None).isoformat()
-
-
-ACTIVITY_LIST = Projection(
-    ActivityOutput,
-    computed={
-        **USER_REF_COMPUTED,
-        (ActivityOutput, "scheduled_local"): Computed(
-            ("scheduled_at", "audience__timezone"),
-            lambda r: _wall_clock(r["scheduled_at"], ZoneInfo(r["audience__timezone"])),
-        ),
-    },
-)
+        zone = activity.audience.zone
+        return activity.scheduled_at.astimezone(zone).replace(tzinfo=None).isoformat()
 
 
 class ActivityUpdateInput(InputSerializer):

@@ -1,5 +1,7 @@
 """Every write of the campaigns app. Callers import from here: ``services.activity_submit``."""
 
+from campaigns.reports.sending import report_send_due
+from campaigns.reports.subscriptions import report_subscription_create, report_subscription_update
 from campaigns.services._transitions import ALLOWED_FROM
 from campaigns.services.activities import (
     activity_cancel,
@@ -33,13 +35,8 @@ from campaigns.services.dispatch_send import (
     dispatch_record_success,
     dispatch_send_batch,
 )
+from campaigns.services.heartbeats import heartbeat_record
 from campaigns.services.notifications import notifications_send_pending
-from campaigns.services.reporting import (
-    report_build,
-    report_periods_due,
-    report_send_due,
-)
-from campaigns.services.reports import report_subscription_create, report_subscription_update
 
 # The states from which withdrawn evidence recalls an activity (for previews in the UI).
 ALLOWED_FROM_RECALL = ALLOWED_FROM["recall"]
@@ -72,9 +69,8 @@ __all__ = [
     "dispatch_record_failure",
     "dispatch_record_success",
     "dispatch_send_batch",
+    "heartbeat_record",
     "notifications_send_pending",
-    "report_build",
-    "report_periods_due",
     "report_send_due",
     "report_subscription_create",
     "report_subscription_update",

@@ -19,7 +19,7 @@ VAR_DIR = Path(environ.Env().str("CANDOR_VAR_DIR", default=str(BASE_DIR / "var")
 
 env = environ.Env()
 # Where the embedded default keeps its SQLite file, broker queue and e-mails; made on first use.
-for _sub in ("broker/queue", "broker/processed", "broker/control", "mail"):
+for _sub in ("broker/queue", "broker/staging", "broker/processed", "broker/control", "mail"):
     (VAR_DIR / _sub).mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-only-key-do-not-use-in-production")
@@ -145,7 +145,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
-AXES_LOCKOUT_CALLABLE = "accounts.api.base.lockout_response"
+AXES_LOCKOUT_CALLABLE = "accounts.api.lockout.lockout_response"
 
 # --- Partner REST API (/api/v1/): DRF, knox tokens, problem details, OpenAPI --------------------
 KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name, not a secret
@@ -167,30 +167,30 @@ REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
     "DEFAULT_VERSION": "v1",
     "ALLOWED_VERSIONS": ["v1"],
-    "DEFAULT_PAGINATION_CLASS": "accounts.api.limits.StableCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "accounts.api.filtering.FilterBackend",
+        "config.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.limits.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("CANDOR_API_RATE", default="600/minute"),
         "login": env.str("CANDOR_API_LOGIN_RATE", default="20/minute"),
     },
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "accounts.api.base.ProblemAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.ProblemAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 _API_ERROR_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "429", "500"]
 DRF_STANDARDIZED_ERRORS = {
-    "EXCEPTION_HANDLER_CLASS": "accounts.api.base.ProblemExceptionHandler",
-    "EXCEPTION_FORMATTER_CLASS": "accounts.api.base.ProblemFormatter",
+    "EXCEPTION_HANDLER_CLASS": "config.api.problems.ProblemExceptionHandler",
+    "EXCEPTION_FORMATTER_CLASS": "config.api.problems.ProblemFormatter",
     "ALLOWED_ERROR_STATUS_CODES": _API_ERROR_STATUSES,
     # One RFC 9457 problem shape for every error status.
-    "ERROR_SCHEMAS": dict.fromkeys(_API_ERROR_STATUSES, "accounts.api.base.ProblemSerializer"),
+    "ERROR_SCHEMAS": dict.fromkeys(_API_ERROR_STATUSES, "config.api.problems.ProblemSerializer"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Candor partner API",
@@ -225,7 +225,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-        "accounts.api.base.problem_media_type_hook",
+        "config.api.schema.problem_media_type_hook",
     ],
 }
 
@@ -251,9 +251,13 @@ else:
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport with one change: a message is written aside and renamed into
+    # the queue, so a polling worker never reads it half-written (kombu #1551; config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:AtomicFilesystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
+        "staging_folder": str(BROKER_DIR / "staging"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
@@ -307,6 +311,14 @@ CANDOR_DISPATCH_MAX_RETRIES = env.int("CANDOR_DISPATCH_MAX_RETRIES", default=5)
 CANDOR_DISPATCH_RETRY_BACKOFF = env.float("CANDOR_DISPATCH_RETRY_BACKOFF", default=2.0)
 CANDOR_WEBHOOK_TIMEOUT = env.float("CANDOR_WEBHOOK_TIMEOUT", default=10.0)
 CANDOR_SMTP_TIMEOUT = env.float("CANDOR_SMTP_TIMEOUT", default=30.0)
+
+# --- Outbound requests to URLs users typed (config/outbound.py) -------------------------------
+# https only, unless this allows plain http (development and tests; never in production).
+CANDOR_OUTBOUND_ALLOW_HTTP = env.bool("CANDOR_OUTBOUND_ALLOW_HTTP", default=False)
+# Networks (CIDR) and host names a request may reach although they are not public, e.g. a
+# partner's system on an internal network: "10.20.0.0/16,hooks.partner.internal". Every other
+# loopback, private, link-local, multicast or reserved address is refused.
+CANDOR_OUTBOUND_ALLOWED_NETWORKS = env.list("CANDOR_OUTBOUND_ALLOWED_NETWORKS", default=[])
 CANDOR_APPROVAL_REMINDER_HOURS = env.float("CANDOR_APPROVAL_REMINDER_HOURS", default=24.0)
 
 # --- Reporting e-mails ------------------------------------------------------------------------
@@ -409,3 +421,16 @@ LOGGING = {
     # WeasyPrint narrates every step of every PDF at INFO.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# --- Health (/health/) ------------------------------------------------------------------------
+# The scheduler records that it published a tick, a worker that it finished a task, each at most
+# once per this many seconds (a write, kept rare on SQLite).
+CANDOR_HEALTH_HEARTBEAT_SECONDS = env.float("CANDOR_HEALTH_HEARTBEAT_SECONDS", default=5.0)
+# A part is down when its heartbeat is older than this. The ticks run every few seconds (the
+# notify tick every CANDOR_NOTIFY_TICK_SECONDS), so a live worker finishes a task as often.
+CANDOR_HEALTH_SCHEDULER_SECONDS = env.float("CANDOR_HEALTH_SCHEDULER_SECONDS", default=60.0)
+CANDOR_HEALTH_WORKER_SECONDS = env.float("CANDOR_HEALTH_WORKER_SECONDS", default=60.0)
+# Dispatch is down when an approved activity has been due for longer than this, unclaimed.
+CANDOR_HEALTH_DISPATCH_LAG_SECONDS = env.float("CANDOR_HEALTH_DISPATCH_LAG_SECONDS", default=120.0)
+# How long the broker may take to answer the health check (the dashboard asks it too).
+CANDOR_HEALTH_BROKER_TIMEOUT = env.float("CANDOR_HEALTH_BROKER_TIMEOUT", default=0.5)

@@ -34,6 +34,10 @@ CACHES = {
 }
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# base.py chose the embedded broker when no REDIS_URL was in the environment; undo its
+# transport class and its remote-control switch, or Redis would be reached through them.
+CELERY_BROKER_TRANSPORT = None
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = True
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -20,6 +20,10 @@ CACHES = {
 }
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# base.py chose the embedded broker when no REDIS_URL was in the environment; undo its
+# transport class and its remote-control switch, or Redis would be reached through them.
+CELERY_BROKER_TRANSPORT = None
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = True
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # In-process tests read django.core.mail.outbox; a worker started by a test is given
@@ -32,3 +36,10 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"token": "100000/minute", "login": "100000/minute"},
 }
+
+# The tests' HTTP receivers listen on 127.0.0.1 over plain http; every other local address
+# (127.0.0.2 included) stays refused, so the policy is tested as production has it.
+CANDOR_OUTBOUND_ALLOW_HTTP = env.bool("CANDOR_OUTBOUND_ALLOW_HTTP", default=True)
+CANDOR_OUTBOUND_ALLOWED_NETWORKS = env.list(
+    "CANDOR_OUTBOUND_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"]
+)

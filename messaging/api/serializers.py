@@ -6,12 +6,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.api.base import InputSerializer, ScopedRelatedField
 from accounts.api.serializers import TeamRef, UserRef
 from accounts.models import Marking
 from accounts.selectors import own_team_list
 from audiences.api.serializers import AudienceRef
 from audiences.selectors import audience_list
+from config.api.fields import ScopedRelatedField
+from config.api.serializers import InputSerializer
 from messaging.models import EvidenceItem, Message
 from messaging.selectors import evidence_list, theme_list
 

@@ -15,8 +15,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.base import ReadViewSet, json_list_contains, render, validated
 from accounts.models import Marking
+from config.api.filters import json_list_contains
+from config.api.serializers import render, validated
+from config.api.viewsets import ReadViewSet
 from messaging import selectors, services
 from messaging.api.serializers import (
     CitationInput,

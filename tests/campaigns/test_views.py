@@ -365,7 +365,9 @@ def test_a_failed_activity_is_retried_from_the_ui_by_a_planner_only(
 ) -> None:
     from campaigns import services
 
-    OutreachActivity.objects.filter(pk=approved.pk).update(status=S.DISPATCHING)
+    OutreachActivity.objects.filter(pk=approved.pk).update(
+        status=S.DISPATCHING, claimed_at=timezone.now()
+    )
     attempt = services.dispatch_prepare(activity_id=approved.pk)
     services.dispatch_record_failure(dispatch=attempt.dispatch, error="HTTP 503", final=True)
     failed = OutreachActivity.objects.get(pk=approved.pk)

@@ -20,15 +20,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from campaigns.models import ReportSubscription
-from campaigns.report_render import report_email
-from campaigns.services.report_figures import report_owner_may_see
-from campaigns.services.report_periods import Period, report_periods_between
-from campaigns.services.reporting import (
-    report_build,
-    report_periods_due,
-    report_recipients,
-    report_send_due,
-)
+from campaigns.reports.figures import report_build
+from campaigns.reports.periods import Period, report_periods_between, report_periods_due
+from campaigns.reports.rendering import report_email
+from campaigns.reports.visibility import report_owner_may_see, report_recipients
+from campaigns.services import report_send_due
 
 
 def _moment(value: str) -> datetime:

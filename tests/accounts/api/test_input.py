@@ -1,5 +1,5 @@
-"""The input rules every endpoint shares (``accounts.api.base.InputSerializer``): unknown fields
-are refused, and JSON values, list items included, must have the declared type."""
+"""The input rules every endpoint shares (``config.api.serializers.InputSerializer``): unknown
+fields are refused, and JSON values, list items included, must have the declared type."""
 
 from __future__ import annotations
 

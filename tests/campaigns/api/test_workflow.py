@@ -122,11 +122,15 @@ def test_an_activity_goes_through_the_whole_workflow_by_api(
 def test_a_failed_activity_is_retried_by_api_only_with_its_approved_content(
     api, approved, planner, viewer
 ) -> None:
+    from django.utils import timezone
+
     from audiences.models import Channel
     from campaigns import services
     from campaigns.models import OutreachActivity
 
-    OutreachActivity.objects.filter(pk=approved.pk).update(status=S.DISPATCHING)
+    OutreachActivity.objects.filter(pk=approved.pk).update(
+        status=S.DISPATCHING, claimed_at=timezone.now()
+    )
     attempt = services.dispatch_prepare(activity_id=approved.pk)
     services.dispatch_record_failure(dispatch=attempt.dispatch, error="HTTP 503", final=True)
     failed = OutreachActivity.objects.get(pk=approved.pk)

@@ -1,6 +1,6 @@
 """What a report says, in-process against PostgreSQL: the figures, the scoping, the cost in
 queries, and the renderings (e-mail, HTML, PDF). Sending, schedules and the real worker are in
-test_reports_schedule.py and test_reports_worker.py."""
+test_schedule.py and test_worker.py."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Role, Team
 from campaigns import services
 from campaigns.models import ActivityEvent, OutreachActivity
-from campaigns.services.report_figures import report_owner_may_see
-from campaigns.services.reporting import report_build, report_recipients
+from campaigns.reports.figures import report_build
+from campaigns.reports.visibility import report_owner_may_see, report_recipients
 from messaging import services as messaging
 from tests.accounts.factories import TeamFactory, member
-from tests.campaigns.report_data import EXPECTED, WEEK, Scene, event, subscribe
+from tests.campaigns.reports.report_data import EXPECTED, WEEK, Scene, event, subscribe
 from tests.messaging.factories import CitationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db

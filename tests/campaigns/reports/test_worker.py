@@ -15,9 +15,9 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import ReportRun, ReportSubscription
-from campaigns.services.reporting import report_periods_due
+from campaigns.reports.periods import report_periods_due
 from tests.campaigns.real_parts import Celery, PrivateRedis, SmtpSink, running, wait_until
-from tests.campaigns.report_data import EXPECTED, Scene, subscribe
+from tests.campaigns.reports.report_data import EXPECTED, Scene, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ZONE = "Europe/Chisinau"

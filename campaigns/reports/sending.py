@@ -1,9 +1,8 @@
 """Scheduled reporting e-mails: send each period of each subscription exactly once.
 
-The pieces: ``report_periods.py`` says which periods are due (local calendar, DST-safe);
-``report_figures.py`` says what a report contains (``report_build``, SQL aggregates, the
-owner's visibility); ``campaigns/report_render.py`` turns it into an e-mail, HTML or PDF. This
-module claims and sends.
+The pieces: ``periods`` says which periods are due (local calendar, DST-safe); ``figures`` says
+what a report contains (``report_build``, SQL aggregates, the owner's visibility);
+``rendering`` turns it into an e-mail, HTML or PDF. This module claims and sends.
 
 **Exactly once.** ``report_send_due`` claims a period by INSERTing its ``ReportRun`` row; the
 unique ``(subscription, period_start)`` constraint lets exactly one inserter through, and only
@@ -36,27 +35,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import ReportRun, ReportSubscription
-from campaigns.services.report_figures import (
-    Report,
-    report_build,
-    report_owner_may_see,
-    report_recipients,
-)
-from campaigns.services.report_periods import Period, report_periods_due
-
-__all__ = [
-    "Period",
-    "Report",
-    "report_build",
-    "report_message_id",
-    "report_periods_due",
-    "report_recipients",
-    "report_run_claim",
-    "report_run_mark_sent",
-    "report_run_reclaim",
-    "report_run_send",
-    "report_send_due",
-]
+from campaigns.reports.figures import report_build
+from campaigns.reports.periods import Period, report_periods_due
+from campaigns.reports.rendering import report_email
+from campaigns.reports.visibility import report_owner_may_see, report_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +109,6 @@ def report_run_send(*, run: ReportRun, now: datetime) -> bool:
     """Build the claimed period's report, send it, then mark the run sent. Returns whether an
     e-mail went out: an empty period with ``CANDOR_REPORT_SEND_EMPTY`` off, or nobody left who
     may receive it, completes the run without one."""
-    from campaigns.report_render import report_email
-
     subscription = run.subscription
     recipients = report_recipients(subscription=subscription)
     sent = False

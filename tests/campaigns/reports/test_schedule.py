@@ -16,15 +16,11 @@ from django.db import connection
 
 from accounts.models import Team
 from campaigns.models import ReportRun, ReportSubscription
-from campaigns.services.report_periods import Period, shift
-from campaigns.services.reporting import (
-    report_message_id,
-    report_periods_due,
-    report_run_claim,
-    report_send_due,
-)
+from campaigns.reports.periods import Period, report_periods_due, shift
+from campaigns.reports.sending import report_message_id, report_run_claim
+from campaigns.services import report_send_due
 from tests.campaigns.real_parts import free_port
-from tests.campaigns.report_data import subscribe
+from tests.campaigns.reports.report_data import subscribe
 
 UTC = dt.UTC
 Cadence = ReportSubscription.Cadence
@@ -107,7 +103,7 @@ def test_a_daily_report_goes_out_at_eight_local_on_both_sides_of_the_clock_chang
 
 
 def test_a_send_time_the_clock_skips_goes_out_when_the_gap_ends_and_a_repeated_one_once() -> None:
-    from campaigns.services.report_periods import _at_local
+    from campaigns.reports.periods import _at_local
 
     zone = ZoneInfo("Europe/Chisinau")
     # 02:30 does not exist on 28 March 2027: it goes out at 03:30 local, 00:30 UTC.

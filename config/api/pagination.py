@@ -1,7 +1,7 @@
-"""How much a caller gets: page sizes and request rates.
+"""How many rows a list page holds, and a cursor that never skips or repeats one.
 
-Kept apart from ``accounts.api.base`` because DRF imports the classes named in its ``DEFAULT_*``
-settings while it defines ``APIView``; this module must therefore not import DRF's views.
+Named in ``DEFAULT_PAGINATION_CLASS``, so this module must not import DRF's views (DRF imports it
+while it defines ``APIView``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from django.db.models import QuerySet
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
-# --- Lists -----------------------------------------------------------------------------------
+MAX_PAGE_SIZE = 200
 
 
 class StableCursorPagination(CursorPagination):
@@ -25,7 +23,7 @@ class StableCursorPagination(CursorPagination):
 
     ordering = "-pk"
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
 
     def get_page_size(self, request: Request) -> int:
         """The requested page size; anything but a whole number from 1 to ``max_page_size`` is
@@ -61,33 +59,3 @@ class StableCursorPagination(CursorPagination):
             # A cursor whose position does not fit the ordering field (decoded, then refused by
             # the field): the same answer as an undecodable cursor.
             raise exceptions.NotFound(self.invalid_cursor_message) from error
-
-
-# --- Throttling ------------------------------------------------------------------------------
-
-
-class _DynamicRateThrottle(SimpleRateThrottle):
-    """Reads its rate from the settings at request time (DRF binds them at import)."""
-
-    def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-
-class TokenRateThrottle(_DynamicRateThrottle):
-    """Requests per API token; a caller without one is counted by address."""
-
-    scope = "token"
-
-    def get_cache_key(self, request: Request, view: Any) -> str:
-        token = getattr(request.auth, "uuid", None)
-        ident = f"token-{token}" if token else f"addr-{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-class LoginRateThrottle(_DynamicRateThrottle):
-    """Login attempts per address (the lockout per username and address is django-axes')."""
-
-    scope = "login"
-
-    def get_cache_key(self, request: Request, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

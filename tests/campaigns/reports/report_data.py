@@ -22,7 +22,7 @@ from campaigns.models import (
     OutreachActivity,
     ReportSubscription,
 )
-from campaigns.services.report_periods import Period
+from campaigns.reports.periods import Period
 from messaging.models import EvidenceItem, Message
 from tests.audiences.factories import ChannelFactory, seeded
 from tests.campaigns.factories import CampaignFactory

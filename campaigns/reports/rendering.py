@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils.text import slugify
 
 from campaigns import emails
-from campaigns.services.report_figures import CSV_COLUMNS, Report
+from campaigns.reports.contents import CSV_COLUMNS, Report
 
 CHART_CID = "report-chart@candor"
 

@@ -21,14 +21,14 @@ from pypdf import PdfReader
 
 from accounts.models import Team
 from campaigns.models import ReportRun
-from campaigns.report_render import (
+from campaigns.reports.figures import report_build
+from campaigns.reports.rendering import (
     report_csv,
     report_email,
     report_render_html,
     report_render_pdf,
 )
-from campaigns.services.reporting import report_build
-from tests.campaigns.report_data import EXPECTED, WEEK, Scene, subscribe
+from tests.campaigns.reports.report_data import EXPECTED, WEEK, Scene, subscribe
 
 pytestmark = pytest.mark.django_db
 NOW = WEEK.end + dt.timedelta(minutes=1)
