@@ -54,9 +54,18 @@ def activity_list(*, user: Any) -> QuerySet[OutreachActivity]:
     )
 
 
-def _citations_counted(**filters: Any) -> Coalesce:
+# What each evidence count counts: a message's citations, by their evidence's status. Defined
+# once, for the summary every listing shows and for the evidence gate of the approval workflow.
+EVIDENCE_COUNTS: dict[str, Q] = {
+    "evidence_cited": Q(),
+    "evidence_verified": Q(evidence__status=EvidenceItem.Status.VERIFIED),
+    "evidence_withdrawn": Q(evidence__status__in=EvidenceItem.WITHDRAWN),
+}
+
+
+def _citations_counted(only: Q) -> Coalesce:
     counted = (
-        Citation.objects.filter(message=OuterRef("message_id"), **filters)
+        Citation.objects.filter(only, message=OuterRef("message_id"))
         .order_by()
         .values("message")
         .annotate(n=Count("pk"))
@@ -67,13 +76,19 @@ def _citations_counted(**filters: Any) -> Coalesce:
 
 def with_evidence_summary(activities: QuerySet[OutreachActivity]) -> QuerySet[OutreachActivity]:
     """``evidence_cited``, ``evidence_verified`` and ``evidence_withdrawn``: the message's
-    citations counted by their evidence's status. All of them, including items the viewer may
-    not open (the counts say what the activity depends on, never what an item says). The
-    evidence gate counts the same way, as columns of its read (``approvals._facts_columns``)."""
+    citations counted by their evidence's status (``EVIDENCE_COUNTS``). All of them, including
+    items the viewer may not open (the counts say what the activity depends on, never what an
+    item says)."""
     return activities.annotate(
-        evidence_cited=_citations_counted(),
-        evidence_verified=_citations_counted(evidence__status=EvidenceItem.Status.VERIFIED),
-        evidence_withdrawn=_citations_counted(evidence__status__in=EvidenceItem.WITHDRAWN),
+        **{name: _citations_counted(only) for name, only in EVIDENCE_COUNTS.items()}
+    )
+
+
+def evidence_counts(*, activity: OutreachActivity) -> dict[str, int]:
+    """The activity's evidence counts as ``with_evidence_summary`` gives them, in one query:
+    what the evidence gate checks."""
+    return Citation.objects.filter(message_id=activity.message_id).aggregate(
+        **{name: Count("pk", filter=only or None) for name, only in EVIDENCE_COUNTS.items()}
     )
 
 

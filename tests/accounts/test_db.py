@@ -26,25 +26,10 @@ def test_the_join_order_hint_holds_inside_and_is_undone_after() -> None:
     assert _join_collapse_limit() == "8"
 
 
-def test_inside_a_transaction_the_hint_is_set_back_only_for_someone_elses() -> None:
+def test_inside_a_callers_transaction_the_hint_is_set_back_on_the_way_out() -> None:
     from django.db import transaction
 
-    from accounts.db import joins_as_written_in_transaction
-
-    with transaction.atomic():  # a savepoint here: the test's transaction is someone else's
-        with joins_as_written_in_transaction():
+    with transaction.atomic():  # the caller's: it goes on after the hinted queries
+        with joins_as_written():
             assert _join_collapse_limit() == "1"
         assert _join_collapse_limit() == "8"
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as test_concurrency
-def test_in_a_transaction_of_its_own_the_hint_lasts_until_commit() -> None:
-    from django.db import transaction
-
-    from accounts.db import joins_as_written_in_transaction
-
-    with transaction.atomic():
-        with joins_as_written_in_transaction():
-            assert _join_collapse_limit() == "1"
-        assert _join_collapse_limit() == "1"  # no statement spent undoing it
-    assert _join_collapse_limit() == "8"

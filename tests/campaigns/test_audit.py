@@ -128,9 +128,9 @@ def test_the_app_refuses_to_rewrite_activity_events(draft) -> None:
 
 
 def test_an_api_approval_is_recorded_under_the_request_context(api, in_review, reviewer) -> None:
-    """The approval writes in one prepared statement that sets the audit context itself
-    (``accounts.audit.context_for_statement``): inside a request it is the request's context,
-    with the transition added, on the activity's and the decision's audit rows alike."""
+    """The transition's audit context (``pghistory.context``) nests in the request's: one
+    context, the request's URL and user with the transition added, on the activity's and the
+    decision's audit rows alike."""
     DecisionEvent = ApprovalDecision.audit_trail.rel.related_model
     url = f"/api/v1/activities/{in_review.uuid}/approve/"
     response = api(reviewer).post(url, {"version": in_review.version})

@@ -354,8 +354,7 @@ print(*moved, *written, stale, stored.events.last().comment == "Checked on SQLit
 def test_the_embedded_default_runs_a_transition_read_and_written_without_postgresql(
     sqlite_demo,
 ) -> None:
-    """The SQLite paths of a reviewer's transition: the activity and its facts read by one
-    hand-written statement (no prepared statements there), the writes one after another in a
-    transaction (no data-modifying CTEs there), a stale copy refused."""
+    """A reviewer's transition on SQLite (where ``select_for_update`` locks nothing): the
+    decision, the event and the outbox row written, a stale copy refused by the version."""
     out = sqlite_demo("shell", "-c", TRANSITIONS_TOUR).splitlines()[-1].split()
     assert out == ["True", "True", "1", "1", "conflict", "True"]
