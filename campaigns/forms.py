@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from accounts.models import Team
+from accounts.models import Team, User
 from accounts.permissions import team_ids
 from audiences.models import Audience, Channel, Segment
 from campaigns.models import Campaign, ReportSubscription
@@ -40,7 +40,7 @@ class ActivityForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 
-    def __init__(self, *args: Any, campaign: Campaign, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, campaign: Campaign, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         audiences = campaign.audiences.order_by("name")
         self.fields["audience"].queryset = audiences
@@ -82,7 +82,7 @@ class SubscriptionForm(forms.Form):
     send_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     timezone = forms.CharField(max_length=64, help_text="IANA zone, e.g. Europe/Minsk.")
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = Campaign.objects.visible_to(user)
         self.fields["team"].queryset = Team.objects.filter(pk__in=team_ids(user))

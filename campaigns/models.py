@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, Team
+from accounts.models import Role, Team, User
 from accounts.permissions import team_ids
 from accounts.validators import validate_timezone
 from audiences.models import Audience, Channel, Segment
@@ -26,7 +26,7 @@ from messaging.models import Message, Theme
 
 
 class CampaignQuerySet(models.QuerySet["Campaign"]):
-    def visible_to(self, user: Any) -> CampaignQuerySet:
+    def visible_to(self, user: User) -> CampaignQuerySet:
         """Campaigns owned by, or shared with, one of the user's teams."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
@@ -158,7 +158,7 @@ class ActivityStatus(models.TextChoices):
 
 
 class ActivityQuerySet(models.QuerySet["OutreachActivity"]):
-    def visible_to(self, user: Any) -> ActivityQuerySet:
+    def visible_to(self, user: User) -> ActivityQuerySet:
         return self.filter(campaign__in=Campaign.objects.visible_to(user))
 
     def due(self, now: datetime) -> ActivityQuerySet:

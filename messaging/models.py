@@ -4,21 +4,20 @@ Admiralty rating and verification status, and the citations that tie a message t
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Marking, Team
+from accounts.models import Marking, Team, User
 from accounts.permissions import team_roles
 from accounts.validators import validate_language_tag
 from audiences.models import Audience
 
 
 class LibraryItemQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> LibraryItemQuerySet:
+    def visible_to(self, user: User) -> LibraryItemQuerySet:
         """Items the user may see under TLP 2.0 (see ``accounts.permissions``)."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()

@@ -21,6 +21,7 @@ from accounts.api.serializers import (
     TokenCreatedOutput,
     TokenOutput,
 )
+from accounts.http import AuthenticatedRequest
 from config.api.serializers import render, validated
 from config.api.throttling import LoginRateThrottle
 
@@ -81,6 +82,8 @@ class LoginView(APIView):
 class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own live tokens; revoking one makes it stop working at once."""
 
+    request: AuthenticatedRequest  # DRF's default IsAuthenticated let it in
+
     serializer_class = TokenOutput
     lookup_field = "uuid"
     lookup_url_kwarg = "id"
@@ -93,7 +96,7 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.token_list(user=self.request.user)
 
     @extend_schema(operation_id="auth_tokens_revoke", request=None, responses={204: None})
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def destroy(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         services.token_revoke(token=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -103,7 +106,7 @@ class MeView(APIView):
     """Who the token belongs to, and their teams and roles."""
 
     @extend_schema(operation_id="me_retrieve", responses=MeOutput)
-    def get(self, request: Request, version: str) -> Response:
+    def get(self, request: AuthenticatedRequest, version: str) -> Response:
         memberships = selectors.membership_list(user=request.user)
         return Response(render(MeOutput, request.user, request, memberships=memberships))
 
@@ -111,6 +114,8 @@ class MeView(APIView):
 @extend_schema(tags=["auth"])
 class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's teams and their members (ids to name recipients and officers)."""
+
+    request: AuthenticatedRequest  # DRF's default IsAuthenticated let it in
 
     serializer_class = TeamOutput
     filter_backends: list[Any] = []
