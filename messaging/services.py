@@ -490,7 +490,9 @@ def _insert_evidence(items: list[EvidenceItem]) -> None:
         )
         ids = [pk for (pk,) in cursor.fetchall()]
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in [EvidenceItem._meta.pk, *fields])
+        # Concrete fields (the pk among them) always have a column; django-stubs types
+        # ``Field.column`` optional for the non-concrete ones.
+        columns = ", ".join(quote(f.column) for f in [EvidenceItem._meta.pk, *fields])  # type: ignore[arg-type]
         with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
             for item, pk in zip(items, ids, strict=True):
                 item.pk = pk

@@ -87,7 +87,8 @@ def evidence_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     teams = Team.objects.filter(pk__in=team_ids(request.user)).order_by("name")
     context: dict[str, Any] = {"teams": teams, "columns": services.IMPORT_COLUMNS}
     if request.method == "POST":
-        team = teams.filter(uuid=request.POST.get("team") or None).first()
+        # ``uuid=None`` matches no team (the column is never null); the stubs allow no None.
+        team = teams.filter(uuid=request.POST.get("team") or None).first()  # type: ignore[misc]
         upload = request.FILES.get("file")
         content = (
             upload.read().decode("utf-8", errors="replace")
@@ -159,7 +160,8 @@ def message_cite(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     message = get_object_or_404(Message.objects.visible_to(request.user), uuid=uuid)
     evidence = (
         EvidenceItem.objects.visible_to(request.user)
-        .filter(uuid=uuid_or_none(request.POST.get("evidence")))
+        # ``uuid=None`` matches no evidence (the column is never null); the stubs allow no None.
+        .filter(uuid=uuid_or_none(request.POST.get("evidence")))  # type: ignore[misc]
         .first()
     )
     sentence = request.POST.get("sentence", "")

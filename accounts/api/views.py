@@ -30,6 +30,8 @@ class LockedOut(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "locked_out"
     default_detail = "Too many failed logins for this account from this address; try later."
+    # Set per instance, as DRF's Throttled does: DRF's handler turns it into Retry-After.
+    wait: float
 
 
 class LoginView(APIView):
