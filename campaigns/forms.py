@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -42,19 +42,23 @@ class ActivityForm(forms.Form):
 
     def __init__(self, *args: Any, campaign: Campaign, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The fields given querysets here are ModelChoiceFields; ``self.fields`` holds any Field.
+        fields = cast(dict[str, forms.ModelChoiceField], self.fields)
         audiences = campaign.audiences.order_by("name")
-        self.fields["audience"].queryset = audiences
-        self.fields["audience"].label_from_instance = lambda a: f"{a.name} ({a.timezone})"
-        self.fields["segment"].queryset = Segment.objects.filter(audience__in=audiences)
-        self.fields["message"].queryset = (
+        fields["audience"].queryset = audiences
+        # An instance's own label function, which ModelChoiceField calls with the object alone;
+        # mypy reads an assignment to a method as replacing the method for every instance.
+        fields["audience"].label_from_instance = lambda obj: f"{obj.name} ({obj.timezone})"  # type: ignore[method-assign]
+        fields["segment"].queryset = Segment.objects.filter(audience__in=audiences)
+        fields["message"].queryset = (
             Message.objects.visible_to(user)
             .filter(theme__in=campaign.themes.all())
             .select_related("theme")
         )
-        self.fields["message"].label_from_instance = lambda m: (
-            f"{m.theme.title} — {m.headline} [{m.language}]"
+        fields["message"].label_from_instance = lambda obj: (  # type: ignore[method-assign]
+            f"{obj.theme.title} — {obj.headline} [{obj.language}]"
         )
-        self.fields["channel"].queryset = Channel.objects.filter(
+        fields["channel"].queryset = Channel.objects.filter(
             owner_team__in=campaign.access_team_ids() & team_ids(user), is_active=True
         )
 
@@ -84,8 +88,10 @@ class SubscriptionForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].queryset = Campaign.objects.visible_to(user)
-        self.fields["team"].queryset = Team.objects.filter(pk__in=team_ids(user))
+        # The fields given querysets here are ModelChoiceFields; ``self.fields`` holds any Field.
+        fields = cast(dict[str, forms.ModelChoiceField], self.fields)
+        fields["campaign"].queryset = Campaign.objects.visible_to(user)
+        fields["team"].queryset = Team.objects.filter(pk__in=team_ids(user))
         self.initial.setdefault("timezone", getattr(user, "timezone", "UTC"))
 
 
