@@ -414,8 +414,10 @@ def calendar_month(
     for activity in activity_list(user=user).filter(
         campaign=campaign, scheduled_at__gte=first, scheduled_at__lt=last
     ):
-        activity.shown_at = activity.scheduled_at.astimezone(zone)
-        by_day.setdefault(activity.shown_at.date(), []).append(activity)
+        shown_at = activity.scheduled_at.astimezone(zone)
+        # For the calendar template: an attribute of this listing, not a field of the model.
+        activity.shown_at = shown_at  # type: ignore[attr-defined]
+        by_day.setdefault(shown_at.date(), []).append(activity)
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
         weeks.append([(d if d.month == month else None, by_day.get(d, [])) for d in week])
