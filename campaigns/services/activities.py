@@ -39,6 +39,7 @@ def _resolve_time(
     if (scheduled_at is None) == (local is None):
         raise InvalidInput({"scheduled_at": ["Give the time either in UTC or in local time."]})
     if local is None:
+        assert scheduled_at is not None  # the check above: exactly one of the two was given
         return scheduled_at
     try:
         return audience.to_utc(local)

@@ -101,6 +101,7 @@ def _decide(locked: OutreachActivity, actor: User, verdict: str, comment: str) -
     the step can reach here; should one ever reach the database (another path, a bug), the
     unique constraint on (activity, step, round) refuses it and the caller gets Conflict."""
     step, round_ = locked.current_step, locked.review_round
+    assert step is not None  # guaranteed by the activity_in_review_has_step constraint
     try:
         # A savepoint, so the refused insert leaves the transaction usable for the error.
         with transaction.atomic():

@@ -88,7 +88,7 @@ def campaign_create(
     return campaign
 
 
-_CAMPAIGN_STATUS_FLOW = {
+_CAMPAIGN_STATUS_FLOW: dict[str, set[str]] = {
     Campaign.Status.PLANNING: {Campaign.Status.ACTIVE, Campaign.Status.CLOSED},
     Campaign.Status.ACTIVE: {Campaign.Status.CLOSED},
     Campaign.Status.CLOSED: set(),

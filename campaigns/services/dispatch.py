@@ -317,6 +317,7 @@ def approval_remind_overdue(*, now: datetime | None = None) -> list[int]:
     reminded = []
     for activity in overdue:
         waited = now - activity.waiting_since
+        assert activity.current_step is not None  # in review: activity_in_review_has_step
         t.record(
             activity,
             kind=Kind.REMINDED,
