@@ -4,7 +4,7 @@ foreign object is a 404), validate the form, call one service, render."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from accounts.views import perform
 from campaigns import selectors, services
 from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm, SubscriptionForm
 from campaigns.health import PARTS, system_health
-from campaigns.models import ActivityStatus, Campaign, OutreachActivity
+from campaigns.models import ActivityStatus, Campaign, Outcome, OutreachActivity
 from campaigns.reports.rendering import report_render_html, report_render_pdf
 from messaging import services as messaging
 from messaging.models import EvidenceItem
@@ -110,16 +110,16 @@ def campaign_calendar(request: AuthenticatedHttpRequest, uuid: Any) -> HttpRespo
             "audience": audience,
             "audiences": audiences,
             "days": days,
-            "previous": days[0][0] - timezone.timedelta(days=7),
-            "following": days[0][0] + timezone.timedelta(days=7),
+            "previous": days[0][0] - timedelta(days=7),
+            "following": days[0][0] + timedelta(days=7),
             "today": today,
         }
         return render(request, "campaigns/calendar_week.html", context)
     weeks = selectors.calendar_month(
         campaign=campaign, user=request.user, audience=audience, year=first.year, month=first.month
     )
-    previous = (first.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
-    following = (first.replace(day=28) + timezone.timedelta(days=5)).replace(day=1)
+    previous = (first.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = (first.replace(day=28) + timedelta(days=5)).replace(day=1)
     context = {
         "campaign": campaign,
         "audience": audience,
@@ -174,7 +174,7 @@ def activity_detail(request: AuthenticatedHttpRequest, uuid: Any) -> HttpRespons
             else None
         )
         form = OutcomeForm(request.POST or None, initial=initial)
-        recorded = (
+        recorded: bool | Outcome | None = (
             request.method == "POST"
             and form.is_valid()
             and perform(
@@ -217,7 +217,7 @@ def activity_edit(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     initial = {
         "title": activity.title,
         "audience": activity.audience.uuid,
-        "segment": activity.segment.uuid if activity.segment_id else None,
+        "segment": activity.segment.uuid if activity.segment is not None else None,
         "message": activity.message.uuid,
         "channel": activity.channel.uuid,
         "scheduled_local": activity.scheduled_local.replace(tzinfo=None),
