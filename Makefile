@@ -40,9 +40,10 @@ bench: install services  ## Benchmarks: each scenario beside its baseline, one l
 	@scripts/ensure-apt.sh /usr/bin/wrk wrk "Benchmark P3"
 	$(PY) -m bench $(BENCH_ARGS)
 
-lint: install  ## ruff check, ruff format --check, and no missing migrations
+lint: install  ## ruff check, ruff format --check, mypy, and no missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy accounts audiences messaging campaigns config scripts
 	$(PY) manage.py makemigrations --check --dry-run
 
 screenshots: install  ## Write docs/screenshots/*.png from a demo instance (port 8031)
