@@ -51,9 +51,10 @@ screenshots: install  ## Write docs/screenshots/*.png from a demo instance (port
 	@rm -rf var/screenshots && mkdir -p var/screenshots
 	CANDOR_VAR_DIR=var/screenshots $(PY) manage.py migrate --noinput -v0
 	CANDOR_VAR_DIR=var/screenshots $(PY) manage.py seed_demo >/dev/null
-	@CANDOR_VAR_DIR=var/screenshots $(PY) manage.py runserver 127.0.0.1:8031 --noreload >var/screenshots/server.log 2>&1 & \
-	  server=$$!; sleep 3; $(PY) scripts/screenshots.py http://127.0.0.1:8031 docs/screenshots; status=$$?; \
-	  kill $$server; exit $$status
+	@CANDOR_VAR_DIR=var/screenshots CANDOR_PORT=8031 scripts/run-all.sh >var/screenshots/run.log 2>&1 & \
+	  run=$$!; for _ in $$(seq 1 60); do curl -sf http://127.0.0.1:8031/health/ >/dev/null && break; sleep 1; done; \
+	  $(PY) scripts/screenshots.py http://127.0.0.1:8031 docs/screenshots; status=$$?; \
+	  kill -TERM $$run; wait $$run; exit $$status
 
 format: install  ## Fix what ruff can fix
 	$(VENV)/bin/ruff check --fix .
