@@ -28,7 +28,6 @@ from campaigns.models import ActivityStatus, Campaign, Outcome, OutreachActivity
 from campaigns.reports.rendering import report_render_html, report_render_pdf
 from messaging import services as messaging
 from messaging.models import EvidenceItem
-from messaging.selectors import visible_citations
 
 PAGE_SIZE = 25
 # The services speak of scheduled_at; the form asks for the local time.
@@ -148,12 +147,14 @@ def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
 def activity_detail(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     activity = _activity(request, uuid)
     # Only the evidence this user may see: a collaborator must not read the claim of an item
-    # marked more restrictively than the message citing it. The rest is only counted.
-    citations = list(visible_citations(user=request.user).filter(message=activity.message))
+    # marked more restrictively than the message citing it. The rest is only counted. Once
+    # approved, the claims as approved (what was approved stays what is shown).
+    packet = selectors.activity_evidence_packet(activity=activity, user=request.user)
     context = {
         "activity": activity,
-        "citations": citations,
-        "restricted": activity.message.citations.count() - len(citations),
+        "citations": packet.citations,
+        "as_approved": packet.as_approved,
+        "restricted": packet.restricted_citations,
         "history": selectors.activity_history(activity=activity),
         "decisions": activity.decisions.select_related("step", "user").order_by("at"),
         "actions": selectors.activity_actions(activity=activity, user=request.user),
