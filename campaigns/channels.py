@@ -10,7 +10,8 @@ webhook URL map the network behind the workers. The full detail goes to the serv
 
 Every outreach carries the activity's idempotency key (e-mail header, webhook header and body)
 so a receiver can drop a re-send after a crash, and the approved content hash (e-mail header
-``X-Candor-Content-Hash``, webhook body ``content_hash``) so it can check what it got against
+``X-Candor-Content-Hash``, folded onto its own line as RFC 5322 allows, since name and hash
+pass 78 characters; webhook body ``content_hash``) so it can check what it got against
 what was approved; and every outreach names its speaker. Each sender hands what it is about to
 send, exactly, to the attempt (``Dispatch.payload`` and ``payload_hash``) before sending it:
 a send that times out after the receiver took it is on record too."""
