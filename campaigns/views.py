@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -300,9 +301,10 @@ def evidence_withdraw(request: AuthenticatedHttpRequest, uuid: Any, verb: str) -
         if changed is not None:
             messages.success(request, f"Evidence {changed.status}.")
             return redirect("evidence_detail", uuid=evidence.uuid)
-    would_recall = selectors.activity_list(user=request.user).filter(
-        message__citations__evidence=evidence,
-        status__in=services.ALLOWED_FROM_RECALL,
+    would_recall = (
+        selectors.activity_list(user=request.user)
+        .filter(message__citations__evidence=evidence)
+        .filter(Q(status__in=services.ALLOWED_FROM_RECALL) | services.WAITING_FOR_OFFICER)
     )
     context = {"evidence": evidence, "verb": verb, "form": form, "would_recall": would_recall}
     return render(request, "campaigns/evidence_withdraw.html", context)

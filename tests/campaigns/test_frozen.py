@@ -387,3 +387,11 @@ def test_the_migration_leaves_a_citation_added_after_approval_to_be_reviewed_aga
     _add_citation(approved)  # the old hash does not see it; the citation's history does
     migration.rehash_unchanged(apps, None)
     assert OutreachActivity.objects.get(pk=approved.pk).approved_content_hash == old
+
+
+def test_the_retraction_preview_lists_a_manual_activity_waiting_for_its_officer(
+    client, waiting, world, reviewer
+) -> None:
+    client.force_login(reviewer)
+    preview = client.get(f"/evidence/{world.evidence.uuid}/retract/confirm/").content.decode()
+    assert "This recalls 1 activity" in preview
