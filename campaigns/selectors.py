@@ -476,8 +476,14 @@ class EvidencePacket:
 
 
 # Whose packet shows the citations as approved: what was approved stays what is shown.
-FROZEN = (ActivityStatus.APPROVED, ActivityStatus.DISPATCHING, ActivityStatus.DISPATCHED)
-FROZEN += (ActivityStatus.COMPLETED,)
+FROZEN = frozenset(
+    {
+        ActivityStatus.APPROVED,
+        ActivityStatus.DISPATCHING,
+        ActivityStatus.DISPATCHED,
+        ActivityStatus.COMPLETED,
+    }
+)
 
 
 def activity_evidence_packet(*, activity: OutreachActivity, user: Any) -> EvidencePacket:

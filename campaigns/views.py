@@ -151,7 +151,7 @@ def activity_detail(request: AuthenticatedHttpRequest, uuid: Any) -> HttpRespons
     # marked more restrictively than the message citing it. The rest is only counted. Once
     # approved, the claims as approved (what was approved stays what is shown).
     packet = selectors.activity_evidence_packet(activity=activity, user=request.user)
-    context = {
+    context: dict[str, Any] = {
         "activity": activity,
         "citations": packet.citations,
         "as_approved": packet.as_approved,
