@@ -9,7 +9,12 @@ the class of failure ("timeout", "connection failed", "HTTP 503 from the receive
 webhook URL map the network behind the workers. The full detail goes to the server log.
 
 Every outreach carries the activity's idempotency key (e-mail header, webhook header and body)
-so a receiver can drop a re-send after a crash; and every outreach names its speaker."""
+so a receiver can drop a re-send after a crash, and the approved content hash (e-mail header
+``X-Candor-Content-Hash``, folded onto its own line as RFC 5322 allows, since name and hash
+pass 78 characters; webhook body ``content_hash``) so it can check what it got against
+what was approved; and every outreach names its speaker. Each sender hands what it is about to
+send, exactly, to the attempt (``Dispatch.payload`` and ``payload_hash``) before sending it:
+a send that times out after the receiver took it is on record too."""
 
 from __future__ import annotations
 
@@ -32,11 +37,14 @@ from campaigns import emails
 from config import outbound
 
 if TYPE_CHECKING:
-    from campaigns.models import OutreachActivity
+    from campaigns.models import Dispatch, OutreachActivity
 
 SIGNATURE_HEADER = "Candor-Signature"
 TIMESTAMP_HEADER = "Candor-Timestamp"
 KEY_HEADER = "Candor-Idempotency-Key"
+CONTENT_HASH_HEADER = "X-Candor-Content-Hash"
+# The e-mail headers an attempt keeps: where it went, which content, which send.
+_KEPT_HEADERS = ("Message-ID", "X-Candor-Idempotency-Key", CONTENT_HASH_HEADER, "Content-Language")
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +71,15 @@ class Session:
     def __exit__(self, *exc: object) -> None:
         self._drop_mailer()
 
-    def send(self, activity: OutreachActivity, key: str) -> str:
-        """Send the activity through its channel."""
+    def send(self, activity: OutreachActivity, key: str, dispatch: Dispatch | None = None) -> str:
+        """Send the activity through its channel; ``dispatch`` (the attempt) is given the
+        payload before it goes out."""
         kind = activity.channel.kind
         if kind == Channel.Kind.EMAIL:
-            return _send_email(activity, key, self)
+            return _send_email(activity, key, self, dispatch)
         if kind == Channel.Kind.WEBHOOK:
-            return _send_webhook(activity, key)
-        return _notify_officer(activity, key, self)
+            return _send_webhook(activity, key, dispatch)
+        return _notify_officer(activity, key, self, dispatch)
 
     def mail(self, message: EmailMessage) -> None:
         """Send ``message`` over the session's SMTP connection."""
@@ -90,10 +99,34 @@ class Session:
                 mailer.close()
 
 
-def send(activity: OutreachActivity, key: str) -> str:
+def send(activity: OutreachActivity, key: str, dispatch: Dispatch | None = None) -> str:
     """Send one activity through its channel (a session of its own)."""
     with Session() as session:
-        return session.send(activity, key)
+        return session.send(activity, key, dispatch)
+
+
+def _keep(dispatch: Dispatch | None, payload: str) -> None:
+    """Give the attempt what it is about to send and its SHA-256 (recorded with its answer)."""
+    if dispatch is not None:
+        dispatch.payload = payload
+        dispatch.payload_hash = hashlib.sha256(payload.encode()).hexdigest()
+
+
+def email_payload(email: EmailMessage) -> str:
+    """An e-mail as an attempt keeps it: subject, sender, recipients, the headers that name the
+    send and its content, and the text (and HTML) bodies; canonical JSON."""
+    alternatives = getattr(email, "alternatives", [])
+    kept = {
+        "subject": email.subject,
+        "from": email.from_email,
+        "to": list(email.to),
+        "headers": {
+            name: email.extra_headers[name] for name in _KEPT_HEADERS if name in email.extra_headers
+        },
+        "body": email.body,
+        "alternatives": [{"mimetype": a[1], "content": a[0]} for a in alternatives],
+    }
+    return json.dumps(kept, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _sender(activity: OutreachActivity) -> str:
@@ -102,7 +135,9 @@ def _sender(activity: OutreachActivity) -> str:
     return formataddr((activity.campaign.attributed_to, address))
 
 
-def _send_email(activity: OutreachActivity, key: str, session: Session) -> str:
+def _send_email(
+    activity: OutreachActivity, key: str, session: Session, dispatch: Dispatch | None
+) -> str:
     message = activity.message
     text = message.body
     if message.call_to_action:
@@ -116,9 +151,11 @@ def _send_email(activity: OutreachActivity, key: str, session: Session) -> str:
         headers={
             "Message-ID": f"<{key}@candor>",
             "X-Candor-Idempotency-Key": key,
+            CONTENT_HASH_HEADER: activity.approved_content_hash,
             "Content-Language": message.language,
         },
     )
+    _keep(dispatch, email_payload(email))
     try:
         session.mail(email)
     except smtplib.SMTPRecipientsRefused as error:
@@ -148,6 +185,7 @@ def webhook_payload(activity: OutreachActivity, key: str) -> dict[str, object]:
     return {
         "id": str(activity.uuid),
         "idempotency_key": key,
+        "content_hash": activity.approved_content_hash,
         "campaign": activity.campaign.name,
         "attributed_to": activity.campaign.attributed_to,
         "audience": activity.audience.name,
@@ -168,9 +206,11 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"v1={digest.hexdigest()}"
 
 
-def _send_webhook(activity: OutreachActivity, key: str) -> str:
+def _send_webhook(activity: OutreachActivity, key: str, dispatch: Dispatch | None) -> str:
     channel = activity.channel
-    body = json.dumps(webhook_payload(activity, key), ensure_ascii=False).encode()
+    text = json.dumps(webhook_payload(activity, key), ensure_ascii=False)
+    body = text.encode()
+    _keep(dispatch, text)
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -224,19 +264,24 @@ def _send_webhook(activity: OutreachActivity, key: str) -> str:
     return f"HTTP {status}"
 
 
-def _notify_officer(activity: OutreachActivity, key: str, session: Session) -> str:
+def _notify_officer(
+    activity: OutreachActivity, key: str, session: Session, dispatch: Dispatch | None
+) -> str:
     officer = activity.channel.officer
     if officer is None or not officer.email:
         raise PermanentError("The manual channel has no responsible officer with an e-mail.")
+    notice = emails.build(
+        "manual_dispatch",
+        [officer.email],
+        {"activity": activity, "officer": officer, "key": key},
+        headers={
+            "X-Candor-Idempotency-Key": key,
+            CONTENT_HASH_HEADER: activity.approved_content_hash,
+        },
+    )
+    _keep(dispatch, email_payload(notice))
     try:
-        session.mail(
-            emails.build(
-                "manual_dispatch",
-                [officer.email],
-                {"activity": activity, "officer": officer, "key": key},
-                headers={"X-Candor-Idempotency-Key": key},
-            )
-        )
+        session.mail(notice)
     except (smtplib.SMTPException, OSError) as error:
         raise _smtp_failure(activity, error) from error
     return f"officer {officer.get_username()} notified"

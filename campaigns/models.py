@@ -22,7 +22,7 @@ from accounts.models import Role, Team, User
 from accounts.permissions import team_ids
 from accounts.validators import validate_timezone
 from audiences.models import Audience, Channel, Segment
-from messaging.models import Message, Theme
+from messaging.models import Citation, Message, Theme
 
 
 class CampaignQuerySet(models.QuerySet["Campaign"]):
@@ -208,6 +208,10 @@ class OutreachActivity(models.Model):
         help_text="In review: when it reached its current step (reports sort by it).",
     )
     approved_content_hash = models.CharField(max_length=64, blank=True)
+    # The citations as approved (sentence, evidence and its rating and status at the time):
+    # what the evidence packet of an approved or sent activity shows, whatever the message
+    # cites later. Empty before approval and after a send-back.
+    approved_citations = models.JSONField(default=list, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the dispatcher last claimed or re-enqueued it."
@@ -274,8 +278,17 @@ class OutreachActivity(models.Model):
     def scheduled_local(self) -> datetime:
         return self.audience.to_local(self.scheduled_at)
 
-    def content_hash(self) -> str:
-        """SHA-256 of everything that decides what goes out, where, to whom and when."""
+    def cited(self) -> list[tuple[str, str]]:
+        """(sentence, evidence uuid) of each citation of the message, sorted: the citations'
+        part of the approved hash. One query (a batch reads them for all at once instead)."""
+        citations = Citation.objects.filter(message_id=self.message_id)
+        return sorted((s, str(e)) for s, e in citations.values_list("sentence", "evidence__uuid"))
+
+    def content_hash(self, cited: list[tuple[str, str]] | None = None) -> str:
+        """SHA-256 of everything that goes out, where, to whom, when, from whom, and on which
+        evidence: the message's text, headline, call to action and language; audience,
+        segment, the channel's destination, time, speaker, and every citation (sentence and
+        evidence). ``cited``: ``self.cited()`` when the caller read it already (a batch)."""
         payload = {
             "message": self.message.content(),
             "audience": str(self.audience.uuid),
@@ -283,6 +296,7 @@ class OutreachActivity(models.Model):
             "channel": self.channel.dispatch_identity(),
             "scheduled_at": self.scheduled_at.isoformat(),
             "attributed_to": self.campaign.attributed_to,
+            "citations": [list(c) for c in (self.cited() if cited is None else cited)],
         }
         encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(encoded).hexdigest()
@@ -437,6 +451,12 @@ class Dispatch(models.Model):
     result = models.CharField(max_length=20, choices=Result.choices, default=Result.PENDING)
     error = models.TextField(blank=True)
     response = models.CharField(max_length=200, blank=True, help_text="e.g. HTTP 200")
+    # What this attempt sent, exactly: the webhook's JSON body as posted; for e-mail (and a
+    # manual channel's officer notice) the subject, the headers that matter and the body, as
+    # canonical JSON. ``payload_hash`` is its SHA-256 (of the UTF-8 bytes), so anyone can
+    # prove later that what went out carried the approved content hash.
+    payload = models.TextField(blank=True)
+    payload_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["activity", "attempt"]

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce, RowNumber
 
 from accounts.models import Membership, Role, User
 from accounts.permissions import may, team_ids, team_roles
-from audiences.models import Audience
+from audiences.models import Audience, Channel
 from campaigns.models import (
     ActivityEvent,
     ActivityStatus,
@@ -165,9 +165,23 @@ def notification_recipients(
         Kind.FAILED,
         Kind.DISPATCHED,
     ):
+        told = []
         owner = activity.owner
         if owner.email and owner.is_active and owner.pk != event.actor_id:
-            return [owner.email]
+            told.append(owner.email)
+        if event.from_status == ActivityStatus.DISPATCHING and event.kind in (
+            Kind.RECALLED,
+            Kind.EDITED,
+            Kind.CANCELLED,
+        ):
+            # A manual activity waiting for its officer was taken back: they must not carry
+            # it out.
+            officer = (
+                activity.channel.officer if activity.channel.kind == Channel.Kind.MANUAL else None
+            )
+            if officer and officer.email and officer.is_active and officer.pk != event.actor_id:
+                told.append(officer.email)
+        return sorted(set(told))
     return []
 
 
@@ -438,13 +452,69 @@ def approvals_of_message(*, message: Message, user: User) -> QuerySet[ApprovalDe
 
 
 @dataclass
+class PacketClaim:
+    """One claim of a packet: the sentence, the evidence item as it is now (``None`` if it is
+    gone), and, for an approved or sent activity, the item as it was approved (``approved``:
+    claim, source, rating, verification at the time)."""
+
+    sentence: str
+    evidence: EvidenceItem | None
+    approved: dict[str, Any] | None = None
+
+
+@dataclass
 class EvidencePacket:
-    """A message's claims, the evidence behind each, and the approvals that relied on it."""
+    """A message's claims, the evidence behind each, and the approvals that relied on it.
+    ``as_approved``: the claims are those approved (and sent), not the message's current
+    citations."""
 
     message: Message
-    citations: list[Citation]
+    citations: list[Citation] | list[PacketClaim]
     restricted_citations: int
     approvals: list[ApprovalDecision]
+    as_approved: bool = False
+
+
+# Whose packet shows the citations as approved: what was approved stays what is shown.
+FROZEN = frozenset(
+    {
+        ActivityStatus.APPROVED,
+        ActivityStatus.DISPATCHING,
+        ActivityStatus.DISPATCHED,
+        ActivityStatus.COMPLETED,
+    }
+)
+
+
+def activity_evidence_packet(*, activity: OutreachActivity, user: Any) -> EvidencePacket:
+    """The evidence packet of one activity. Once approved (and while dispatching, after it was
+    sent or completed) its claims are the citations as approved, from the snapshot taken at
+    the final approval, whatever the message cites now; before, the message's current ones.
+    Either way evidence behind a stricter marking than the user may see is counted, not
+    shown."""
+    approvals = list(
+        ApprovalDecision.objects.filter(activity=activity, verdict=ApprovalDecision.Verdict.APPROVE)
+        .select_related("activity", "step", "user")
+        .order_by("at", "pk")
+    )
+    if activity.status not in FROZEN or not activity.approved_citations:
+        packet = evidence_packet(message=activity.message, user=user)
+        claims = [PacketClaim(c.sentence, c.evidence) for c in packet.citations]
+        return EvidencePacket(activity.message, claims, packet.restricted_citations, approvals)
+    snapshot = activity.approved_citations
+    visible = {
+        str(e.uuid): e
+        for e in EvidenceItem.objects.visible_to(user)
+        .filter(uuid__in=[c["evidence"] for c in snapshot])
+        .select_related("status_changed_by")
+    }
+    claims = [
+        PacketClaim(c["sentence"], visible[c["evidence"]], c)
+        for c in snapshot
+        if c["evidence"] in visible
+    ]
+    restricted = len(snapshot) - len(claims)
+    return EvidencePacket(activity.message, claims, restricted, approvals, as_approved=True)
 
 
 def evidence_packet(*, message: Message, user: User) -> EvidencePacket:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,7 +29,6 @@ from campaigns.models import ActivityStatus, Campaign, Outcome, OutreachActivity
 from campaigns.reports.rendering import report_render_html, report_render_pdf
 from messaging import services as messaging
 from messaging.models import EvidenceItem
-from messaging.selectors import visible_citations
 
 PAGE_SIZE = 25
 # The services speak of scheduled_at; the form asks for the local time.
@@ -148,12 +148,14 @@ def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
 def activity_detail(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     activity = _activity(request, uuid)
     # Only the evidence this user may see: a collaborator must not read the claim of an item
-    # marked more restrictively than the message citing it. The rest is only counted.
-    citations = list(visible_citations(user=request.user).filter(message=activity.message))
-    context = {
+    # marked more restrictively than the message citing it. The rest is only counted. Once
+    # approved, the claims as approved (what was approved stays what is shown).
+    packet = selectors.activity_evidence_packet(activity=activity, user=request.user)
+    context: dict[str, Any] = {
         "activity": activity,
-        "citations": citations,
-        "restricted": activity.message.citations.count() - len(citations),
+        "citations": packet.citations,
+        "as_approved": packet.as_approved,
+        "restricted": packet.restricted_citations,
         "history": selectors.activity_history(activity=activity),
         "decisions": activity.decisions.select_related("step", "user").order_by("at"),
         "actions": selectors.activity_actions(activity=activity, user=request.user),
@@ -299,9 +301,10 @@ def evidence_withdraw(request: AuthenticatedHttpRequest, uuid: Any, verb: str) -
         if changed is not None:
             messages.success(request, f"Evidence {changed.status}.")
             return redirect("evidence_detail", uuid=evidence.uuid)
-    would_recall = selectors.activity_list(user=request.user).filter(
-        message__citations__evidence=evidence,
-        status__in=services.ALLOWED_FROM_RECALL,
+    would_recall = (
+        selectors.activity_list(user=request.user)
+        .filter(message__citations__evidence=evidence)
+        .filter(Q(status__in=services.ALLOWED_FROM_RECALL) | services.WAITING_FOR_OFFICER)
     )
     context = {"evidence": evidence, "verb": verb, "form": form, "would_recall": would_recall}
     return render(request, "campaigns/evidence_withdraw.html", context)

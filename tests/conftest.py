@@ -197,6 +197,7 @@ SENT_BACK_STATE = {
     "status": "changes_requested",
     "current_step": None,
     "approved_content_hash": "",
+    "approved_citations": [],
     "approved_at": None,
 }
 

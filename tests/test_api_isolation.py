@@ -186,6 +186,7 @@ OPERATIONS: dict[str, Op] = {
         200, obj="awaiting_officer", body=version("awaiting_officer", note="Held as planned.")
     ),
     "activities_history": Op(200, obj="draft"),
+    "activities_evidence_packet": Op(200, obj="draft"),
     "activities_export": Op(200),
     "report_subscriptions_list": Op(200),
     "report_subscriptions_create": Op(

@@ -29,6 +29,7 @@ from config.api.fields import (
 )
 from config.api.serializers import InputSerializer
 from messaging.api.serializers import EvidenceOutput, MessageRef, ThemeRef
+from messaging.models import EvidenceItem
 from messaging.selectors import message_list, theme_list
 
 # --- campaigns -------------------------------------------------------------------------------
@@ -252,9 +253,29 @@ class EventOutput(serializers.Serializer):
 # --- evidence packet -------------------------------------------------------------------------
 
 
+class ApprovedEvidenceOutput(serializers.Serializer):
+    """The evidence item as it stood when the activity was approved."""
+
+    evidence = serializers.UUIDField()
+    claim = serializers.CharField()
+    source_url = serializers.CharField()
+    publisher = serializers.CharField()
+    published_on = serializers.DateField(allow_null=True)
+    admiralty_code = serializers.CharField()
+    status = serializers.ChoiceField(choices=EvidenceItem.Status.choices)
+    status_changed_by = serializers.CharField(allow_null=True)
+    status_changed_at = serializers.DateTimeField(allow_null=True)
+
+
 class PacketClaimOutput(serializers.Serializer):
     sentence = serializers.CharField(help_text="The claim as the message makes it.")
-    evidence = EvidenceOutput()
+    evidence = EvidenceOutput(help_text="The evidence item as it is now.")
+    approved = ApprovedEvidenceOutput(
+        allow_null=True,
+        default=None,
+        help_text="An approved or sent activity's packet: the item as it was approved "
+        "(its rating and verification then). Null in a message's packet.",
+    )
 
 
 class PacketApprovalOutput(serializers.Serializer):
@@ -275,6 +296,11 @@ class EvidencePacketOutput(serializers.Serializer):
         help_text="Citations of evidence you may not see (TLP), counted but not shown."
     )
     approvals = PacketApprovalOutput(many=True)
+    as_approved = serializers.BooleanField(
+        default=False,
+        help_text="The claims are those the activity was approved (and sent) with, not the "
+        "message's current citations.",
+    )
 
 
 # --- report subscriptions --------------------------------------------------------------------

@@ -329,6 +329,21 @@ class ActivityViewSet(ReadViewSet):
         events = selectors.activity_history(activity=self.get_object())
         return Response(EventOutput(events, many=True, context={"request": request}).data)
 
+    @extend_schema(operation_id="activities_evidence_packet", responses=EvidencePacketOutput)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="evidence-packet",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def evidence_packet(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Claims → evidence → rating and verification → approvals, for this activity. Once
+        approved (and after it was sent) the claims are those it was approved with, each with
+        the item as it was then (`approved`) and as it is now (`evidence`)."""
+        packet = selectors.activity_evidence_packet(activity=self.get_object(), user=request.user)
+        return Response(render(EvidencePacketOutput, packet, request))
+
     @extend_schema(
         operation_id="activities_export",
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)},

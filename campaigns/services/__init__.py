@@ -4,6 +4,7 @@ from campaigns.reports.sending import report_send_due
 from campaigns.reports.subscriptions import report_subscription_create, report_subscription_update
 from campaigns.services._transitions import ALLOWED_FROM
 from campaigns.services.activities import (
+    WAITING_FOR_OFFICER,
     activity_cancel,
     activity_create,
     activity_recall_citing,
@@ -43,6 +44,7 @@ ALLOWED_FROM_RECALL = ALLOWED_FROM["recall"]
 
 __all__ = [
     "ALLOWED_FROM_RECALL",
+    "WAITING_FOR_OFFICER",
     "activity_approve",
     "activity_cancel",
     "activity_create",

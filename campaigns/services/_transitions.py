@@ -55,6 +55,7 @@ SENT_BACK: dict[str, Any] = {
     "status": S.CHANGES_REQUESTED,
     "current_step": None,
     "approved_content_hash": "",
+    "approved_citations": [],
     "approved_at": None,
 }
 

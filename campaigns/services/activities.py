@@ -19,6 +19,7 @@ from campaigns.models import (
     ActivityEvent,
     ActivityStatus,
     Campaign,
+    Dispatch,
     Outcome,
     OutreachActivity,
 )
@@ -295,12 +296,24 @@ def activity_record_outcome(
     return outcome
 
 
+# A manual activity in ``dispatching`` has not gone out: its officer was (or is being) told to
+# carry it out and has not reported it done. A recall reaches it too, and tells the officer.
+WAITING_FOR_OFFICER = Q(status=S.DISPATCHING, channel__kind=Channel.Kind.MANUAL)
+
+
 def _send_back(
     activities: Iterable[OutreachActivity], *, kind: str, actor: User, comment: str, changes: dict
 ) -> list[OutreachActivity]:
     sent_back = []
     for locked in activities:
         from_status = locked.status
+        if from_status == S.DISPATCHING:
+            # Its officer's notice is withdrawn: nothing waits for them any more.
+            locked.dispatches.filter(result=Dispatch.Result.AWAITING_OFFICER).update(
+                result=Dispatch.Result.FAILED,
+                error=f"Recalled before it was carried out: {comment}"[:2000],
+                finished_at=timezone.now(),
+            )
         t.write(locked, *t.send_back(locked))
         t.record(
             locked,
@@ -317,11 +330,13 @@ def _send_back(
 def _recall(
     scope: Q, *, kind: str, actor: User, comment: str, changes: dict[str, Any]
 ) -> list[OutreachActivity]:
-    """Send every reviewed, not yet dispatched activity in ``scope`` back for review. One lock
-    order for everyone (by pk), and only the activity rows are locked: no deadlock between two
-    recalls, nor with a service holding a message or citation row."""
+    """Send every reviewed, not yet sent activity in ``scope`` back for review: those in review,
+    approved or failed, and manual ones waiting for their officer. One lock order for everyone
+    (by pk), and only the activity rows are locked: no deadlock between two recalls, nor with
+    a service holding a message or citation row."""
     candidates = (
-        OutreachActivity.objects.filter(scope, status__in=t.ALLOWED_FROM["recall"])
+        OutreachActivity.objects.filter(scope)
+        .filter(Q(status__in=t.ALLOWED_FROM["recall"]) | WAITING_FOR_OFFICER)
         .select_for_update(of=("self",))
         .order_by("pk")
     )
@@ -333,8 +348,9 @@ def _recall(
 def activity_recall_citing(
     *, evidence: EvidenceItem, actor: User, reason: str
 ) -> list[OutreachActivity]:
-    """Retraction recall: every reviewed, not yet dispatched activity whose message cites the
-    evidence goes back to ``changes_requested`` and its owner is told."""
+    """Retraction recall: every reviewed, not yet sent activity whose message cites the
+    evidence (a manual one waiting for its officer included) goes back to
+    ``changes_requested``; its owner (and that officer) is told."""
     return _recall(
         Q(message__citations__evidence_id=evidence.pk),
         kind=Kind.RECALLED,

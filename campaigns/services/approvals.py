@@ -21,7 +21,7 @@ from campaigns.models import (
     OutreachActivity,
 )
 from campaigns.services import _transitions as t
-from messaging.models import EvidenceItem
+from messaging.models import Citation, EvidenceItem
 
 S = ActivityStatus
 Kind = ActivityEvent.Kind
@@ -29,6 +29,37 @@ Kind = ActivityEvent.Kind
 
 def _cited(activity: OutreachActivity) -> list[EvidenceItem]:
     return list(EvidenceItem.objects.filter(citations__message_id=activity.message_id))
+
+
+def citations_snapshot(activity: OutreachActivity) -> list[dict[str, Any]]:
+    """The message's citations as they stand: each sentence with its evidence's id, claim,
+    source, Admiralty rating and verification (who, when). Stored on the final approval."""
+    citations = (
+        Citation.objects.filter(message_id=activity.message_id)
+        .select_related("evidence__status_changed_by")
+        .order_by("created_at", "pk")
+    )
+    return [
+        {
+            "sentence": c.sentence,
+            "evidence": str(c.evidence.uuid),
+            "claim": c.evidence.claim,
+            "source_url": c.evidence.source_url,
+            "publisher": c.evidence.publisher,
+            "published_on": c.evidence.published_on.isoformat()
+            if c.evidence.published_on
+            else None,
+            "admiralty_code": c.evidence.admiralty_code,
+            "status": c.evidence.status,
+            "status_changed_by": c.evidence.status_changed_by.get_username()
+            if c.evidence.status_changed_by
+            else None,
+            "status_changed_at": c.evidence.status_changed_at.isoformat()
+            if c.evidence.status_changed_at
+            else None,
+        }
+        for c in citations
+    ]
 
 
 def _evidence_gate(locked: OutreachActivity, *, all_verified: bool = False) -> None:
@@ -183,9 +214,14 @@ def activity_approve(
         else:
             locked.status = S.APPROVED
             locked.current_step = None
-            locked.approved_content_hash = locked.content_hash()
+            # The hash and the snapshot from one read of the citations: they agree.
+            locked.approved_citations = citations_snapshot(locked)
+            locked.approved_content_hash = locked.content_hash(
+                cited=sorted((c["sentence"], c["evidence"]) for c in locked.approved_citations)
+            )
             locked.approved_at = timezone.now()
-            t.write(locked, "status", "current_step", "approved_content_hash", "approved_at")
+            fields = ("status", "current_step", "approved_content_hash", "approved_citations")
+            t.write(locked, *fields, "approved_at")
             kind, changes["content_hash"] = Kind.APPROVED, locked.approved_content_hash
         t.record(
             locked,

@@ -230,6 +230,24 @@ def _unverified(activity: OutreachActivity) -> list[EvidenceItem]:
     return [e for e in cited if e.status != EvidenceItem.Status.VERIFIED]
 
 
+def _still_approved(locked: OutreachActivity, *, doing: str) -> None:
+    """Refuse unless what goes out is what was approved and every cited item is still
+    verified (``doing``: what the refusal says was not done)."""
+    if locked.content_hash() != locked.approved_content_hash:
+        raise RuleViolation(
+            f"{doing}: what would go out differs from what was approved; edit and submit it again.",
+            code="content_changed",
+        )
+    unverified = _unverified(locked)
+    if unverified:
+        raise RuleViolation(
+            f"{doing}: cited evidence is no longer verified: "
+            + "; ".join(e.claim[:60] for e in unverified),
+            field="message",
+            code="evidence_unverified",
+        )
+
+
 @t.atomic
 def activity_retry(*, activity: OutreachActivity, actor: User) -> OutreachActivity:
     """A person sends a failed activity again: back to ``approved``, picked up by the next tick
@@ -237,18 +255,7 @@ def activity_retry(*, activity: OutreachActivity, actor: User) -> OutreachActivi
     locked = t.lock(activity)
     require(actor, "campaigns.plan", locked)
     t.check(locked, "retry")
-    if locked.content_hash() != locked.approved_content_hash:
-        raise RuleViolation(
-            "What would go out differs from what was approved; edit and submit it again.",
-            code="content_changed",
-        )
-    unverified = _unverified(locked)
-    if unverified:
-        raise RuleViolation(
-            "Cited evidence is no longer verified: " + "; ".join(e.claim[:60] for e in unverified),
-            field="message",
-            code="evidence_unverified",
-        )
+    _still_approved(locked, doing="Not retried")
     locked.status = S.APPROVED
     locked.claimed_at = None
     with t.audited(actor, "retry"):
@@ -261,7 +268,12 @@ def activity_retry(*, activity: OutreachActivity, actor: User) -> OutreachActivi
 def activity_mark_done(
     *, activity: OutreachActivity, actor: User, note: str = ""
 ) -> OutreachActivity:
-    """The responsible officer (or a planner) reports a manual activity carried out."""
+    """The responsible officer (or a planner) reports a manual activity carried out. Refused
+    (``RuleViolation``, nothing changes) unless the content is still the approved content and
+    every cited item still verified: the record would otherwise certify, as done on approved
+    grounds, what nobody approved. The services recall such an activity as soon as its
+    evidence or content changes (and tell the officer), so this refusal meets only a change
+    made outside them; the planner then cancels it."""
     locked = t.lock(activity)
     t.check(locked, "mark_done")
     waiting = locked.dispatches.filter(result=Dispatch.Result.AWAITING_OFFICER).first()
@@ -271,6 +283,7 @@ def activity_mark_done(
         )
     if actor.pk != locked.channel.officer_id and not may(actor, "campaigns.plan", locked):
         require(actor, "campaigns.plan", locked)
+    _still_approved(locked, doing="Not marked done")
     waiting.result = Dispatch.Result.SENT
     waiting.response = (f"done: {note}" if note else "done")[:200]
     waiting.finished_at = timezone.now()

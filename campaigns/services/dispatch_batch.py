@@ -53,7 +53,9 @@ def _outcome(attempt: Attempt, session: channels.Session) -> Outcome:
     assert attempt.activity is not None
     assert attempt.dispatch is not None
     try:
-        response = session.send(attempt.activity, attempt.dispatch.idempotency_key)
+        response = session.send(
+            attempt.activity, attempt.dispatch.idempotency_key, attempt.dispatch
+        )
     except channels.PermanentError as error:
         return Outcome(attempt.dispatch, error=str(error), final=True)
     except Exception as error:  # transient, or a bug: both get the bounded retries

@@ -10,7 +10,8 @@ three steps:
    no longer verified → recalled; inside a blackout window → back to ``approved`` (deferred).
    What may go out gets a ``pending`` Dispatch row (its worker's lease) with the next attempt
    number and the activity's idempotency key. All of it is set-based: one lock query, one read
-   of the earlier attempts, one INSERT of the new attempts, one UPDATE per kind of outcome.
+   of the earlier attempts, one of the citations (the approved hash covers them), one INSERT
+   of the new attempts, one UPDATE per kind of outcome.
 2. Each activity is sent on its own (``channels.Session`` reuses one SMTP connection for the
    batch and the process's keep-alive HTTP connections); one send's error is that activity's
    alone.
@@ -49,7 +50,7 @@ from campaigns.models import (
     PendingNotification,
 )
 from campaigns.services import _transitions as t
-from messaging.models import EvidenceItem
+from messaging.models import Citation, EvidenceItem
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -204,6 +205,18 @@ def _lock_for_dispatch(
     return {a.pk: a for a in rows}
 
 
+def _cited(locked: list[OutreachActivity]) -> dict[int, list[tuple[str, str]]]:
+    """Message → its (sentence, evidence uuid) citations, sorted as ``content_hash`` takes
+    them; one query for the whole batch."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows = Citation.objects.filter(message_id__in={a.message_id for a in locked}).values_list(
+        "message_id", "sentence", "evidence__uuid"
+    )
+    for message_id, sentence, evidence in rows:
+        found[message_id].append((sentence, str(evidence)))
+    return {message_id: sorted(cited) for message_id, cited in found.items()}
+
+
 def _unverified_claims(locked: list[OutreachActivity]) -> dict[int, list[str]]:
     """Message → "claim (status)" of each cited item no longer verified; one query."""
     found: dict[int, list[str]] = defaultdict(list)
@@ -302,6 +315,7 @@ def dispatch_prepare_batch(
         unverified: list[OutreachActivity] = []
         deferred: list[OutreachActivity] = []
         sending: list[WithAnnotations[OutreachActivity, _DispatchChecks]] = []
+        cited = _cited([rows[pk] for pk in dispatching]) if dispatching else {}
         for pk in dict.fromkeys(mine):
             locked = rows.get(pk)
             if locked is None or locked.status != S.DISPATCHING:
@@ -317,7 +331,10 @@ def dispatch_prepare_batch(
                 abandoned.append(open_attempt.pk)
             if any(d.result == Result.AWAITING_OFFICER for d in attempts):
                 decided[pk] = Attempt(None, None, "waiting for the officer")
-            elif locked.content_hash() != locked.approved_content_hash:
+            elif (
+                locked.content_hash(cited=cited.get(locked.message_id, []))
+                != locked.approved_content_hash
+            ):
                 review.append(
                     (
                         locked,
@@ -389,7 +406,7 @@ def _write_attempts(dispatches: list[Dispatch]) -> None:
     """Save how each attempt ended, in one UPDATE whatever their number. On PostgreSQL from
     arrays: Django's ``bulk_update`` builds a CASE per row and field, which took a third of a
     batch's worker time (py-spy, P4b); elsewhere ``bulk_update``."""
-    fields = ["result", "response", "error", "finished_at"]
+    fields = ["result", "response", "error", "finished_at", "payload", "payload_hash"]
     if not dispatches:
         return
     if connection.vendor != "postgresql":
@@ -399,9 +416,11 @@ def _write_attempts(dispatches: list[Dispatch]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS d SET result = u.result, response = u.response, "  # noqa: S608 - our table's name
-            "error = u.error, finished_at = u.finished_at "
+            "error = u.error, finished_at = u.finished_at, payload = u.payload, "
+            "payload_hash = u.payload_hash "
             "FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::text[], "
-            "%s::timestamptz[]) AS u(id, result, response, error, finished_at) "
+            "%s::timestamptz[], %s::text[], %s::varchar[]) "
+            "AS u(id, result, response, error, finished_at, payload, payload_hash) "
             "WHERE d.id = u.id",
             [[getattr(d, f) for d in dispatches] for f in ["pk", *fields]],
         )
@@ -444,6 +463,13 @@ def dispatch_record_batch(
                 done[d.activity_id] = f"retry in {outcome.retry_in:g} s"
             else:
                 done[d.activity_id] = "attempt failed"
+        elif kind == "manual" and status != S.DISPATCHING:
+            # Recalled while its notice was on the way: the recall told the officer not to
+            # carry it out, and no attempt may stay waiting for them (a later approval's
+            # dispatch would take it as still open).
+            d.result, d.response = Result.FAILED, outcome.response[:200]
+            d.error = "Recalled while the officer was being notified: not to be carried out."
+            done[d.activity_id] = "recalled"
         elif kind == "manual":
             d.result, d.response = Result.AWAITING_OFFICER, outcome.response[:200]
             done[d.activity_id] = "sent"

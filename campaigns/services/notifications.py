@@ -58,7 +58,11 @@ def _send_batch(batch: int) -> tuple[int, bool]:
         pending = [row.event_id for row in rows]
         steps = {row.event_id: row.step for row in rows}
         by_id = ActivityEvent.objects.select_related(
-            "activity__campaign", "activity__audience", "activity__owner", "actor"
+            "activity__campaign",
+            "activity__audience",
+            "activity__owner",
+            "activity__channel__officer",
+            "actor",
         ).in_bulk(pending)
         # Whose e-mail each event is; several events of one kind for the same people (a
         # dispatch batch tells its owner of 50 sends) go out as one e-mail listing them.
