@@ -273,3 +273,24 @@ def test_the_demo_has_no_findings_on_postgresql() -> None:
 
 def test_the_demo_has_no_findings_on_sqlite(sqlite_demo) -> None:
     assert "No findings" in sqlite_demo("verify_chain")  # and exit status 0 (else it fails)
+
+
+def test_the_evidence_backfill_starts_each_chain_with_the_items_latest_change(sent, world):
+    """Before the history existed only the latest change was kept, on the item itself."""
+    status_changes = importlib.import_module("messaging.migrations.0002_evidence_status_change")
+    with triggers_off(EvidenceStatusChange) as cursor:
+        cursor.execute(f"DELETE FROM {table(EvidenceStatusChange)}")
+    assert verify_chain()[0] == 1  # no history: the evidence was not verified when sent
+
+    status_changes.record_current_statuses(apps, None)
+
+    [change] = EvidenceStatusChange.objects.all()
+    assert (change.evidence_id, change.from_status, change.to_status) == (
+        world.evidence.pk,
+        "unverified",
+        "verified",
+    )
+    assert change.at == world.evidence.status_changed_at
+    status, out = verify_chain()
+    assert status == 0
+    assert "No findings" in out
