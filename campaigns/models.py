@@ -218,6 +218,8 @@ class OutreachActivity(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ActivityQuerySet.as_manager()
+    # Not a column: the hash of the last event, read with the row lock by ``_transitions.lock``.
+    chain_head: str
 
     class Meta:
         ordering = ["scheduled_at", "pk"]
