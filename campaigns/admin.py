@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin, TeamScopedAdminMixin
+from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin, TeamScopedAdminMixin, staff_user
+from accounts.models import User
 from campaigns import services
 from campaigns.models import (
     ActivityEvent,
@@ -30,7 +31,7 @@ class ActivityScopedAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 
     activity_path = "activity"  # the lookup from a row to its activity
 
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         visible = OutreachActivity.objects.visible_to(user)
         return queryset.filter(**{f"{self.activity_path}__in": visible})
 
@@ -45,13 +46,13 @@ class CampaignAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = staff_user(request)
         super().save_model(request, obj, form, change)
 
 
 @admin.register(ApprovalStep)
 class ApprovalStepAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(policy__campaign__in=Campaign.objects.visible_to(user))
 
     list_display = ("policy", "order", "name", "kind", "required_role")
@@ -65,7 +66,7 @@ class ApprovalStepInline(admin.TabularInline):
 
 @admin.register(ApprovalPolicy)
 class ApprovalPolicyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(campaign__in=Campaign.objects.visible_to(user))
 
     list_display = ("campaign",)
@@ -129,10 +130,10 @@ class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.Model
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         if change:
             current = OutreachActivity.objects.get(pk=obj.pk)
-            updated = services.activity_update(activity=current, actor=request.user, **data)
+            updated = services.activity_update(activity=current, actor=staff_user(request), **data)
         else:
             updated = services.activity_create(
-                actor=request.user,
+                actor=staff_user(request),
                 campaign=form.cleaned_data["campaign"],
                 title=form.cleaned_data["title"],
                 audience=form.cleaned_data["audience"],
@@ -150,7 +151,7 @@ class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.Model
             request,
             queryset,
             "submitted",
-            lambda a: services.activity_submit(activity=a, actor=request.user),
+            lambda a: services.activity_submit(activity=a, actor=staff_user(request)),
         )
 
     @admin.action(description="Approve the current step")
@@ -159,7 +160,7 @@ class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.Model
             request,
             queryset,
             "approved",
-            lambda a: services.activity_approve(activity=a, actor=request.user),
+            lambda a: services.activity_approve(activity=a, actor=staff_user(request)),
         )
 
     @admin.action(description="Cancel")
@@ -169,7 +170,7 @@ class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.Model
             queryset,
             "cancelled",
             lambda a: services.activity_cancel(
-                activity=a, actor=request.user, reason="Cancelled in the admin."
+                activity=a, actor=staff_user(request), reason="Cancelled in the admin."
             ),
         )
 
@@ -209,7 +210,7 @@ class OutcomeAdmin(ActivityScopedAdmin):
 
 @admin.register(ReportSubscription)
 class ReportSubscriptionAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(owner=user)
 
     list_display = ("__str__", "owner", "cadence", "send_time", "timezone", "is_active")
@@ -219,7 +220,7 @@ class ReportSubscriptionAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(ReportRun)
 class ReportRunAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(subscription__owner=user)
 
     list_display = ("subscription", "period_start", "period_end", "sent_at", "late")

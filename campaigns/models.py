@@ -7,6 +7,7 @@ import calendar
 import hashlib
 import json
 import uuid
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import chain
-from accounts.models import Role, Team
+from accounts.models import Role, Team, User
 from accounts.permissions import team_ids
 from accounts.validators import validate_timezone
 from audiences.models import Audience, Channel, Segment
@@ -28,7 +29,7 @@ from messaging.models import Message, Theme
 
 
 class CampaignQuerySet(models.QuerySet["Campaign"]):
-    def visible_to(self, user: Any) -> CampaignQuerySet:
+    def visible_to(self, user: User) -> CampaignQuerySet:
         """Campaigns owned by, or shared with, one of the user's teams."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
@@ -160,7 +161,7 @@ class ActivityStatus(models.TextChoices):
 
 
 class ActivityQuerySet(models.QuerySet["OutreachActivity"]):
-    def visible_to(self, user: Any) -> ActivityQuerySet:
+    def visible_to(self, user: User) -> ActivityQuerySet:
         return self.filter(campaign__in=Campaign.objects.visible_to(user))
 
     def due(self, now: datetime) -> ActivityQuerySet:
@@ -218,8 +219,6 @@ class OutreachActivity(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ActivityQuerySet.as_manager()
-    # Not a column: the hash of the last event, read with the row lock by ``_transitions.lock``.
-    chain_head: str
 
     class Meta:
         ordering = ["scheduled_at", "pk"]
@@ -283,7 +282,7 @@ class OutreachActivity(models.Model):
         payload = {
             "message": self.message.content(),
             "audience": str(self.audience.uuid),
-            "segment": str(self.segment.uuid) if self.segment_id else None,
+            "segment": str(self.segment.uuid) if self.segment is not None else None,
             "channel": self.channel.dispatch_identity(),
             "scheduled_at": self.scheduled_at.isoformat(),
             "attributed_to": self.campaign.attributed_to,
@@ -347,11 +346,28 @@ class ActivityEventQuerySet(models.QuerySet["ActivityEvent"]):
             event.follow(prev, public_id)
             heads[event.activity_id] = (public_id, event.hash)
 
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[ActivityEvent]:
+    # The stubs type ``bulk_create`` with a covariant type variable that an override cannot
+    # name; the signature is Django's own.
+    def bulk_create(  # type: ignore[override]
+        self,
+        objs: Iterable[ActivityEvent],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[ActivityEvent]:
         """Append events in bulk, chained (see ``link``): no path writes an unchained event."""
         events = list(objs)
         self.link([e for e in events if not e.hash])
-        return super().bulk_create(events, *args, **kwargs)
+        return super().bulk_create(  # type: ignore[return-value]
+            events,  # type: ignore[arg-type]
+            batch_size=batch_size,
+            ignore_conflicts=ignore_conflicts,
+            update_conflicts=update_conflicts,
+            update_fields=update_fields,
+            unique_fields=unique_fields,
+        )
 
 
 class ActivityEvent(models.Model):
@@ -611,9 +627,11 @@ class ReportSubscription(models.Model):
         return f"{when} at {self.send_time:%H:%M} ({self.timezone})"
 
     def access_team_ids(self) -> set[int]:
-        if self.campaign_id:
+        if self.campaign is not None:
             return self.campaign.access_team_ids()
-        return {self.team_id}
+        # A check constraint sets exactly one of team and campaign; an unsaved subscription
+        # with neither is acted on by no team (as ``{None}`` was: no role is held in None).
+        return {self.team_id} if self.team_id is not None else set()
 
 
 class ReportRun(models.Model):

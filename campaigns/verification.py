@@ -142,7 +142,7 @@ def check_payload(activity: OutreachActivity, sends: list[Dispatch]) -> list[Fin
 
 def status_at(history: list[EvidenceStatusChange], moment: datetime) -> str:
     """An evidence item's status at ``moment``, from its history (unverified before any)."""
-    status = EvidenceItem.Status.UNVERIFIED
+    status: str = EvidenceItem.Status.UNVERIFIED
     for change in history:
         if change.at > moment:
             break

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin, TeamScopedAdminMixin
+from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin, TeamScopedAdminMixin, staff_user
+from accounts.models import User
 from messaging import services
 from messaging.models import (
     Citation,
@@ -43,7 +42,7 @@ class EvidenceItemAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.ModelAdmi
             request,
             queryset,
             "verified",
-            lambda e: services.evidence_verify(evidence=e, actor=request.user),
+            lambda e: services.evidence_verify(evidence=e, actor=staff_user(request)),
         )
 
 
@@ -65,7 +64,7 @@ class MessageAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(MessageRevision)
 class MessageRevisionAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(message__in=Message.objects.visible_to(user))
 
     list_display = ("message", "version", "edited_by", "edited_at")
@@ -74,7 +73,7 @@ class MessageRevisionAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 
 @admin.register(EvidenceStatusChange)
 class EvidenceStatusChangeAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(evidence__in=EvidenceItem.objects.visible_to(user))
 
     list_display = ("evidence", "from_status", "to_status", "actor", "at")
@@ -83,7 +82,7 @@ class EvidenceStatusChangeAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(message__in=Message.objects.visible_to(user))
 
     list_display = ("message", "evidence", "sentence")

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from accounts.audit import audit_context
 from accounts.errors import Conflict, InvalidTransition
+from accounts.models import User
 from campaigns.models import (
     ActivityEvent,
     ActivityStatus,
@@ -124,7 +125,7 @@ def new_event(
     locked: OutreachActivity,
     *,
     kind: str,
-    actor: Any,
+    actor: User,
     from_status: str,
     comment: str = "",
     changes: dict[str, Any] | None = None,
@@ -149,14 +150,14 @@ def record(locked: OutreachActivity, *, notify: bool = True, **details: Any) -> 
     if head is not None:  # read by ``lock``, under the row lock this transition holds
         saved.follow(head, locked.uuid)
     saved.save(force_insert=True)  # else the model reads the chain's head itself
-    if head is not None:
-        locked.chain_head = saved.hash
+    if head is not None:  # the next event of this transition follows this one
+        setattr(locked, "chain_head", saved.hash)  # noqa: B010 - an annotation, not a field
     if notify:  # the outbox, in this transaction (see services/notifications)
         PendingNotification.objects.create(event=saved, step_id=locked.current_step_id)
     return saved
 
 
-def audited(actor: Any, action: str) -> AbstractContextManager[Any]:
+def audited(actor: User, action: str) -> AbstractContextManager[Any]:
     """The audit context for trigger-written history (PostgreSQL) within one transition."""
     # ``transition``, not ``action``: pghistory merges nested contexts, and a recall runs inside
     # the evidence service's context, whose ``action`` must survive.
