@@ -7,6 +7,7 @@ import calendar
 import hashlib
 import json
 import uuid
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -14,10 +15,12 @@ import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import chain
 from accounts.models import Role, Team, User
 from accounts.permissions import team_ids
 from accounts.validators import validate_timezone
@@ -308,10 +311,87 @@ class OutreachActivity(models.Model):
         return f"{self.uuid.hex}.{self.approved_content_hash[:12]}"
 
 
+def event_chain_content(event: Any, activity_uuid: uuid.UUID | str) -> dict[str, Any]:
+    """What an activity event's hash covers: the one canonical content, used to write the
+    chain (``ActivityEventQuerySet.link``), to backfill it (migrations) and to verify it
+    (``campaigns.verification``). ``event`` is an ``ActivityEvent`` or a row with its fields.
+    The actor is named by id: a renamed user is not a rewritten history."""
+    return {
+        "activity": str(activity_uuid),
+        "kind": str(event.kind),
+        "from": str(event.from_status),
+        "to": str(event.to_status),
+        "actor": event.actor_id,
+        "at": chain.instant(event.at),
+        "comment": event.comment,
+        "changes": event.changes,
+    }
+
+
+def chain_head() -> Coalesce:
+    """Annotation: the hash of an activity's last event (``GENESIS`` if it has none)."""
+    last = ActivityEvent.objects.filter(activity=OuterRef("pk")).order_by("-pk")
+    return Coalesce(Subquery(last.values("hash")[:1]), Value(chain.GENESIS))
+
+
+class ActivityEventQuerySet(models.QuerySet["ActivityEvent"]):
+    def link(self, events: list[ActivityEvent]) -> None:
+        """Give new, unsaved events their place in their activity's hash chain: ``prev_hash``
+        (the activity's last event's hash, or that of the previous event of the same activity
+        in ``events``) and ``hash``. One query whatever the number of events.
+
+        Race-free because every writer of events holds the activity's row lock (transitions:
+        ``select_for_update`` in ``_transitions.lock``; the dispatch tick and batches: ``FOR
+        UPDATE`` on the activities they claim or record): no other transaction appends to the
+        same chain between reading its head here and the INSERT. The chain's order is the
+        events' keys (insertion order under that lock), not ``at``, which clocks may skew."""
+        if not events:
+            return
+        heads: dict[int, tuple[uuid.UUID, str]] = {
+            pk: (public_id, head)
+            for pk, public_id, head in OutreachActivity.objects.filter(
+                pk__in={e.activity_id for e in events}
+            )
+            .annotate(head=chain_head())
+            .values_list("pk", "uuid", "head")
+        }
+        for event in events:
+            public_id, prev = heads[event.activity_id]
+            event.follow(prev, public_id)
+            heads[event.activity_id] = (public_id, event.hash)
+
+    # The stubs type ``bulk_create`` with a covariant type variable that an override cannot
+    # name; the signature is Django's own.
+    def bulk_create(  # type: ignore[override]
+        self,
+        objs: Iterable[ActivityEvent],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[ActivityEvent]:
+        """Append events in bulk, chained (see ``link``): no path writes an unchained event."""
+        events = list(objs)
+        self.link([e for e in events if not e.hash])
+        return super().bulk_create(  # type: ignore[return-value]
+            events,  # type: ignore[arg-type]
+            batch_size=batch_size,
+            ignore_conflicts=ignore_conflicts,
+            update_conflicts=update_conflicts,
+            update_fields=update_fields,
+            unique_fields=unique_fields,
+        )
+
+
 class ActivityEvent(models.Model):
     """The activity's history as users see it: every transition and edit, who, when, from, to,
     what changed. Append-only: the model refuses updates and deletes, and on PostgreSQL a
-    trigger refuses them in the database too. Works on SQLite as well."""
+    trigger refuses them in the database too. Works on SQLite as well.
+
+    Tamper-evident: each activity's events form a hash chain (``prev_hash``, ``hash``; see
+    ``accounts.chain``), so a rewrite with the trigger disabled is found by
+    ``manage.py verify_chain``."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Created"
@@ -339,7 +419,12 @@ class ActivityEvent(models.Model):
     to_status = models.CharField(max_length=20, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     comment = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the INSERT (not auto_now_add, which is set during it): the hash covers it.
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = ActivityEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -357,7 +442,14 @@ class ActivityEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
             raise TypeError("Activity events are append-only.")
+        if not self.hash:
+            ActivityEvent.objects.link([self])
         super().save(*args, **kwargs)
+
+    def follow(self, prev_hash: str, activity_uuid: uuid.UUID | str) -> None:
+        """Chain this (unsaved) event after the one hashed ``prev_hash``."""
+        self.prev_hash = prev_hash
+        self.hash = chain.link(prev_hash, event_chain_content(self, activity_uuid))
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Activity events are append-only.")

@@ -7,7 +7,14 @@ from django.http import HttpRequest
 from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin, TeamScopedAdminMixin, staff_user
 from accounts.models import User
 from messaging import services
-from messaging.models import Citation, EvidenceItem, Message, MessageRevision, Theme
+from messaging.models import (
+    Citation,
+    EvidenceItem,
+    EvidenceStatusChange,
+    Message,
+    MessageRevision,
+    Theme,
+)
 
 
 @admin.register(Theme)
@@ -62,6 +69,15 @@ class MessageRevisionAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 
     list_display = ("message", "version", "edited_by", "edited_at")
     list_select_related = ("message", "edited_by")
+
+
+@admin.register(EvidenceStatusChange)
+class EvidenceStatusChangeAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
+        return queryset.filter(evidence__in=EvidenceItem.objects.visible_to(user))
+
+    list_display = ("evidence", "from_status", "to_status", "actor", "at")
+    list_select_related = ("evidence", "actor")
 
 
 @admin.register(Citation)

@@ -4,13 +4,16 @@ Admiralty rating and verification status, and the citations that tie a message t
 from __future__ import annotations
 
 import uuid
-from typing import Self
+from typing import Any, Self
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 
+from accounts import chain
 from accounts.models import Marking, Team, User
 from accounts.permissions import team_roles
 from accounts.validators import validate_language_tag
@@ -172,6 +175,72 @@ class EvidenceItem(LibraryItem):
     @property
     def is_withdrawn(self) -> bool:
         return self.status in self.WITHDRAWN
+
+
+def status_change_chain_content(change: Any, evidence_uuid: uuid.UUID | str) -> dict[str, Any]:
+    """What an evidence status change's hash covers: the one canonical content, used to write,
+    backfill and verify the chain. ``change`` is an ``EvidenceStatusChange`` or a row with its
+    fields."""
+    return {
+        "evidence": str(evidence_uuid),
+        "from": str(change.from_status),
+        "to": str(change.to_status),
+        "actor": change.actor_id,
+        "at": chain.instant(change.at),
+        "reason": change.reason,
+    }
+
+
+class EvidenceStatusChange(models.Model):
+    """One change of an evidence item's verification status: who, when, from, to, why.
+
+    The history ``manage.py verify_chain`` reads to tell whether cited evidence was verified at
+    the moment of a send. Append-only (model guard and, on PostgreSQL, a trigger) and
+    hash-chained per evidence item (``accounts.chain``); written by the evidence services in the
+    transaction that changes the status, under the item's row lock."""
+
+    evidence = models.ForeignKey(
+        EvidenceItem, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=10)
+    to_status = models.CharField(max_length=10)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["evidence", "pk"]
+        indexes = [models.Index(fields=["evidence", "at"], name="evidence_status_change_at_idx")]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id}: {self.from_status} → {self.to_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("Evidence status changes are append-only.")
+        if not self.hash:
+            # The caller holds the item's row lock (``select_for_update`` in the evidence
+            # services), so nobody appends to this chain between this read and the INSERT.
+            last = EvidenceStatusChange.objects.filter(evidence=OuterRef("pk")).order_by("-pk")
+            public_id, head = (
+                EvidenceItem.objects.filter(pk=self.evidence_id)
+                .annotate(head=Subquery(last.values("hash")[:1]))
+                .values_list("uuid", "head")
+                .get()
+            )
+            self.prev_hash = head or chain.GENESIS
+            self.hash = chain.link(self.prev_hash, status_change_chain_content(self, public_id))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Evidence status changes are append-only.")
 
 
 @pghistory.track()

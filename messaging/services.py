@@ -11,7 +11,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from accounts.audit import audit_context
 from accounts.db import save_values
@@ -25,7 +24,15 @@ from accounts.errors import (
 from accounts.models import Marking, Team, User
 from accounts.permissions import require
 from audiences.models import Audience
-from messaging.models import Citation, EvidenceItem, LibraryItem, Message, MessageRevision, Theme
+from messaging.models import (
+    Citation,
+    EvidenceItem,
+    EvidenceStatusChange,
+    LibraryItem,
+    Message,
+    MessageRevision,
+    Theme,
+)
 from messaging.signals import evidence_withdrawn, message_changed
 
 Status = EvidenceItem.Status
@@ -133,11 +140,15 @@ def _evidence_set_status(
             f"Evidence that is {locked.status} cannot become {status}.", field="status"
         )
     was_withdrawn = locked.is_withdrawn
+    change = EvidenceStatusChange(
+        evidence=locked, from_status=locked.status, to_status=status, actor=actor, reason=reason
+    )
     locked.status = status
     locked.status_changed_by = actor
-    locked.status_changed_at = timezone.now()
+    locked.status_changed_at = change.at
     locked.status_reason = reason
     with audit_context(actor=actor.pk, action=f"evidence_{status}", reason=reason):
+        change.save(force_insert=True)
         locked.save(
             update_fields=[
                 "status",

@@ -42,10 +42,12 @@ def test_every_admin_list_opens_for_a_superuser(client, admin_user, approved) ->
         assert response.status_code == 200, url
 
 
-@pytest.mark.parametrize("model", ["activityevent", "approvaldecision", "messagerevision"])
+@pytest.mark.parametrize(
+    "model", ["activityevent", "approvaldecision", "messagerevision", "evidencestatuschange"]
+)
 def test_audit_tables_cannot_be_changed_in_the_admin(client, admin_user, model, approved) -> None:
     client.force_login(admin_user)
-    app = "messaging" if model == "messagerevision" else "campaigns"
+    app = "messaging" if model in {"messagerevision", "evidencestatuschange"} else "campaigns"
     response = client.get(f"/admin/{app}/{model}/add/")
     assert response.status_code == 403
 

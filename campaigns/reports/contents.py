@@ -142,6 +142,9 @@ class Report:
     coverage_gaps: list[GapLine]
     outcomes: Outcomes
     activity_rows: list[tuple[Any, ...]] = field(repr=False)  # CSV_COLUMNS, one per activity
+    # One hash over the heads of the scope's activity histories when the report was built: a
+    # copy outside the database of what ``manage.py verify_chain`` checks.
+    chain_head: str = ""
 
     @property
     def dispatched_total(self) -> int:

@@ -23,6 +23,7 @@ from campaigns.reports.contents import Link, Report
 from campaigns.reports.periods import shift
 from campaigns.reports.sections import Frame
 from campaigns.reports.visibility import report_scope, report_viewers, scope_campaigns
+from campaigns.verification import chain_heads
 
 
 def _campaign_url(campaign_uuid: uuid_module.UUID) -> str:
@@ -109,4 +110,5 @@ def report_build(
         coverage_gaps=coverage_gaps,
         outcomes=outcomes,
         activity_rows=activity_rows(f),
+        chain_head=chain_heads(f.activities),
     )

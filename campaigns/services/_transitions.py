@@ -26,6 +26,7 @@ from campaigns.models import (
     ActivityStatus,
     OutreachActivity,
     PendingNotification,
+    chain_head,
 )
 
 S = ActivityStatus
@@ -80,9 +81,12 @@ def lock(activity: OutreachActivity) -> OutreachActivity:
     """Lock the activity's row, read with what every rule needs, and make sure nobody changed it
     since ``activity`` was read: ``Conflict`` otherwise (also if it was deleted)."""
     # Lock only the activity's row (OF self): a transition changes nothing it refers to.
+    # The head of its hash-chained history comes with it, read under the lock: ``record``
+    # appends to the chain without another query (see ``ActivityEventQuerySet.link``).
     locked = (
         OutreachActivity.objects.select_for_update(of=("self",))
         .select_related(*REFERENCES)
+        .annotate(chain_head=chain_head())
         .filter(pk=activity.pk)
         .first()
     )
@@ -143,7 +147,12 @@ def record(locked: OutreachActivity, *, notify: bool = True, **details: Any) -> 
     """Append the event (``details``: as ``new_event`` takes them) to the activity's history
     and, in the outbox, tell whoever must know."""
     saved = new_event(locked, **details)  # kind, actor, from_status, comment, changes
-    saved.save(force_insert=True)
+    head = getattr(locked, "chain_head", None)
+    if head is not None:  # read by ``lock``, under the row lock this transition holds
+        saved.follow(head, locked.uuid)
+    saved.save(force_insert=True)  # else the model reads the chain's head itself
+    if head is not None:  # the next event of this transition follows this one
+        setattr(locked, "chain_head", saved.hash)  # noqa: B010 - an annotation, not a field
     if notify:  # the outbox, in this transaction (see services/notifications)
         PendingNotification.objects.create(event=saved, step_id=locked.current_step_id)
     return saved

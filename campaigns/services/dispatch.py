@@ -198,10 +198,13 @@ def _note_deferred(now: datetime) -> list[int]:
     already = ActivityEvent.objects.filter(
         activity=OuterRef("pk"), kind=Kind.DEFERRED, at__gte=OuterRef("approved_at")
     )
+    # Locked (SKIP LOCKED: a row another transaction holds is noted next tick): appending to
+    # an activity's hash-chained history needs its row lock (see ``ActivityEventQuerySet.link``).
     waiting = list(
         OutreachActivity.objects.due(now)
         .filter(in_blackout(now))
         .filter(~Exists(already))
+        .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", "audience_id")
     )
     if waiting:

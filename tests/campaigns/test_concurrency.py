@@ -13,10 +13,12 @@ from django.db import connection
 
 from accounts.errors import Conflict, DomainError
 from accounts.models import Role
-from campaigns import services
+from campaigns import services, verification
 from campaigns.models import ActivityEvent, ApprovalDecision, OutreachActivity
+from messaging import services as messaging
 from tests.accounts.factories import member
 from tests.conftest import in_days
+from tests.messaging.factories import EvidenceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -93,3 +95,26 @@ def test_approve_cancel_and_edit_racing_leave_one_consistent_result(world, plann
         activity.refresh_from_db()
         assert activity.version == 3
         assert activity.events.count() == 3  # created, submitted, and the winner's
+    assert [f.line() for f in verification.verify()] == []  # every history chain whole
+
+
+def test_racing_status_changes_of_one_evidence_item_append_to_its_chain_in_turn(world) -> None:
+    """Both changes win (no version check), one after the other under the item's row lock:
+    the history chain stays a line, never a fork."""
+    reviewer = member(world.team, Role.REVIEWER)
+    for n in range(10):
+        item = EvidenceFactory(owner_team=world.team)
+        outcome = race(
+            [
+                lambda i=item: messaging.evidence_verify(evidence=i, actor=reviewer),
+                lambda i=item: messaging.evidence_dispute(
+                    evidence=i, actor=reviewer, reason="The source is contested"
+                ),
+            ]
+        )
+        assert outcome == Counter(won=2), f"round {n}: {outcome}"
+        changes = list(item.status_changes.order_by("pk"))
+        assert len(changes) == 2
+        assert changes[0].prev_hash == ""
+        assert changes[1].prev_hash == changes[0].hash
+        assert changes[1].from_status == changes[0].to_status

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Marking
-from messaging.models import Citation, EvidenceItem, Message, Theme
+from messaging.models import Citation, EvidenceItem, EvidenceStatusChange, Message, Theme
 from tests.accounts.factories import TeamFactory, UserFactory
 
 
@@ -23,6 +23,7 @@ class ThemeFactory(factory.django.DjangoModelFactory):
 class EvidenceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = EvidenceItem
+        skip_postgeneration_save = True  # the hook below saves what it writes itself
 
     owner_team = factory.SubFactory(TeamFactory)
     claim = factory.Sequence(lambda n: f"Promised deliveries fell short, record {n}.")
@@ -40,6 +41,20 @@ class EvidenceFactory(factory.django.DjangoModelFactory):
             status_changed_by=factory.SubFactory(UserFactory),
             status_changed_at=factory.LazyFunction(timezone.now),
         )
+
+    @factory.post_generation
+    def status_history(self, create: bool, extracted: object, **kwargs: object) -> None:
+        """As the evidence services would have: the change to a status other than unverified
+        is in the item's history (``manage.py verify_chain`` reads it)."""
+        if create and self.status != EvidenceItem.Status.UNVERIFIED:
+            EvidenceStatusChange.objects.create(
+                evidence=self,
+                from_status=EvidenceItem.Status.UNVERIFIED,
+                to_status=self.status,
+                actor=self.status_changed_by,
+                reason=self.status_reason,
+                at=self.status_changed_at,
+            )
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

@@ -207,3 +207,25 @@ def test_a_report_on_the_demo_data_is_built_on_sqlite_too(sqlite_demo, tmp_path:
     parsed = message_from_bytes(eml.read_bytes(), policy=default)
     assert parsed["Subject"].startswith("[Candor] Monthly report — Public Diplomacy Desk")
     assert "Coverage gaps" in parsed.get_body(preferencelist=("html",)).get_content()
+
+
+def test_the_email_carries_the_chain_head_of_its_scopes_histories(
+    report: Any, subscription: Any
+) -> None:
+    """Managers keep a copy, outside the database, of the state of the history: one hash over
+    the head of every activity's event chain in the scope; any new event changes it."""
+    from accounts import chain
+    from campaigns.models import ActivityEvent, OutreachActivity
+
+    activities = OutreachActivity.objects.filter(campaign__owner_team=subscription.team)
+    lasts = [a.events.order_by("pk").last() for a in activities]
+    heads = [last.hash if last else chain.GENESIS for last in lasts]  # no event: an empty chain
+    assert report.chain_head == chain.head_of(heads)
+    parsed = parse(report_email(report, ["lead@candor.test"]))
+    for part in ("plain", "html"):
+        assert report.chain_head in parsed.get_body(preferencelist=(part,)).get_content()
+    ActivityEvent.objects.create(activity=activities.first(), kind=ActivityEvent.Kind.REMINDED)
+    later = report_build(
+        subscription=subscription, period_start=WEEK.start, period_end=WEEK.end, now=NOW
+    )
+    assert later.chain_head != report.chain_head
