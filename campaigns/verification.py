@@ -14,6 +14,8 @@ What the checks can and cannot see:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -24,6 +26,7 @@ from django.db.models import Prefetch
 
 from accounts import chain
 from accounts.permissions import may
+from campaigns.channels import CONTENT_HASH_HEADER
 from campaigns.models import (
     ActivityEvent,
     ActivityStatus,
@@ -46,8 +49,6 @@ Kind = ActivityEvent.Kind
 CHUNK = 500
 # A send that reached its receiver (or its officer, for a manual channel).
 SENT = (Dispatch.Result.SENT, Dispatch.Result.AWAITING_OFFICER)
-# Whether a dispatch keeps the payload it sent (added by the payload work of issue #17).
-PAYLOAD_KEPT = hasattr(Dispatch, "payload_hash")
 
 # Event kind → the states it may follow: the services' transition table (ALLOWED_FROM), plus
 # what the dispatcher does on its own (claim, defer, refuse, record a send's end).
@@ -123,18 +124,39 @@ def check_transitions(activity: OutreachActivity, events: list[ActivityEvent]) -
     return [Finding(str(activity.uuid), "transitions", message) for message in found]
 
 
+def carried_hash(payload: str) -> str:
+    """The content hash a kept payload carried: the webhook body's ``content_hash``, or the
+    e-mail's (and the officer notice's) content-hash header."""
+    try:
+        sent = json.loads(payload)
+    except ValueError:
+        return ""
+    if not isinstance(sent, dict):
+        return ""
+    headers = sent.get("headers")
+    if not isinstance(headers, dict):
+        headers = {}
+    return str(sent.get("content_hash") or headers.get(CONTENT_HASH_HEADER, ""))
+
+
 def check_payload(activity: OutreachActivity, sends: list[Dispatch]) -> list[Finding]:
-    """What each send went out with hashes to the approved hash."""
+    """What each send went out with is on record, hashes to its kept hash, and carried the
+    approved content hash."""
     found = []
     for send in sends:
-        kept = getattr(send, "payload_hash", "")
-        if kept != activity.approved_content_hash:
+
+        def finding(message: str, send: Dispatch = send) -> Finding:
+            return Finding(str(activity.uuid), "payload", f"attempt {send.attempt} {message}")
+
+        if not send.payload:
+            found.append(finding("has no payload on record"))
+        elif hashlib.sha256(send.payload.encode()).hexdigest() != send.payload_hash:
+            found.append(finding("payload does not hash to its kept hash: it was rewritten"))
+        elif (carried := carried_hash(send.payload)) != activity.approved_content_hash:
             found.append(
-                Finding(
-                    str(activity.uuid),
-                    "payload",
-                    f"attempt {send.attempt} sent content hashed {kept[:12] or '(none)'}, "
-                    f"approved was {activity.approved_content_hash[:12] or '(none)'}",
+                finding(
+                    f"sent content hashed {carried[:12] or '(none)'}, approved was "
+                    f"{activity.approved_content_hash[:12] or '(none)'}"
                 )
             )
     return found
@@ -305,8 +327,7 @@ def verify(activities: Iterable[OutreachActivity] | None = None) -> Iterator[Fin
                 continue
             decisions = list(activity.decisions.all())
             items = cited.get(activity.message_id, [])
-            if PAYLOAD_KEPT:
-                yield from check_payload(activity, sends)
+            yield from check_payload(activity, sends)
             yield from check_evidence_at_send(activity, sends, items, history)
             yield from check_evidence_chain(activity, items, history)
             yield from check_four_eyes(activity, events, decisions)

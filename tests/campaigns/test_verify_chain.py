@@ -6,6 +6,7 @@ nothing on data written through the services."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import io
 import itertools
@@ -21,6 +22,7 @@ from django.core.management import call_command
 from django.db import connection, models
 
 from accounts import chain
+from campaigns import verification
 from campaigns.models import (
     ActivityEvent,
     ActivityStatus,
@@ -35,7 +37,7 @@ from messaging.models import EvidenceStatusChange, status_change_chain_content
 
 pytestmark = pytest.mark.django_db
 Kind = ActivityEvent.Kind
-event_chain = importlib.import_module("campaigns.migrations.0012_activity_event_chain")
+event_chain = importlib.import_module("campaigns.migrations.0013_activity_event_chain")
 
 
 def verify_chain(*args: str) -> tuple[int, str]:
@@ -294,3 +296,44 @@ def test_the_evidence_backfill_starts_each_chain_with_the_items_latest_change(se
     status, out = verify_chain()
     assert status == 0
     assert "No findings" in out
+
+
+def test_a_sent_payload_is_on_record_and_carries_the_approved_hash(sent) -> None:
+    send = Dispatch.objects.get(activity=sent, result=Dispatch.Result.SENT)
+    assert send.payload
+    assert verification.carried_hash(send.payload) == sent.approved_content_hash
+    assert verification.check_payload(sent, [send]) == []
+
+
+def test_a_rewritten_payload_is_found_with_its_attempt(sent) -> None:
+    send = Dispatch.objects.get(activity=sent, result=Dispatch.Result.SENT)
+    with triggers_off(Dispatch) as cursor:
+        cursor.execute(
+            f"UPDATE {table(Dispatch)} SET payload = replace(payload, %s, %s) WHERE id = %s",
+            [sent.message.headline, "Something never approved", send.pk],
+        )
+
+    status, out = verify_chain()
+
+    assert status == 1
+    assert f"{sent.uuid} payload: attempt {send.attempt} payload does not hash" in out
+
+
+def test_a_payload_rewritten_with_its_hash_still_shows_the_content_was_not_the_approved(
+    sent,
+) -> None:
+    send = Dispatch.objects.get(activity=sent, result=Dispatch.Result.SENT)
+    forged = send.payload.replace(sent.approved_content_hash, "f" * 64)
+    assert forged != send.payload
+    with triggers_off(Dispatch) as cursor:
+        cursor.execute(
+            f"UPDATE {table(Dispatch)} SET payload = %s, payload_hash = %s WHERE id = %s",
+            [forged, hashlib.sha256(forged.encode()).hexdigest(), send.pk],
+        )
+
+    status, out = verify_chain()
+
+    assert status == 1
+    assert (
+        f"sent content hashed ffffffffffff, approved was {sent.approved_content_hash[:12]}" in out
+    )

@@ -31,12 +31,7 @@ class Command(BaseCommand):
             findings.append(finding)
             if not options["json"]:
                 self.stdout.write(finding.line())
-        notes = (
-            []
-            if verification.PAYLOAD_KEPT
-            else ["payload check skipped: dispatches keep no payload hash in this version"]
-        )
-        notes.append("roles checked against today's memberships (they keep no history)")
+        notes = ["roles checked against today's memberships (they keep no history)"]
         activities = {f.activity for f in findings}
         if options["json"]:
             self.stdout.write(

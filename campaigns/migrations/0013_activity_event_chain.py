@@ -49,7 +49,7 @@ APPEND_ONLY = pgtrigger.compiler.Trigger(
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0011_activity_dispatching_has_claim"),
+        ("campaigns", "0012_frozen_citations_and_dispatch_payload"),
     ]
 
     operations = [
