@@ -10,7 +10,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -18,6 +17,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.audit import audited
 from accounts.models import Role, Team
 from accounts.permissions import team_ids
 from accounts.validators import validate_timezone
@@ -35,7 +35,7 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
         return self.filter(Q(owner_team__in=teams) | Q(pk__in=shared.values("campaign_id")))
 
 
-@pghistory.track()
+@audited
 class Campaign(models.Model):
     """An overt campaign: its objective, the teams that run it, and who speaks."""
 
@@ -96,6 +96,7 @@ class Campaign(models.Model):
         return {self.owner_team_id}
 
 
+@audited
 class ApprovalPolicy(models.Model):
     """A campaign's ordered approval steps. Created with the default two steps."""
 
@@ -110,6 +111,7 @@ class ApprovalPolicy(models.Model):
         return f"Approval policy of {self.campaign}"
 
 
+@audited
 class ApprovalStep(models.Model):
     """One step of a policy: who must approve (by role), and whether it checks evidence."""
 
@@ -168,7 +170,7 @@ class ActivityQuerySet(models.QuerySet["OutreachActivity"]):
         return self.filter(message__citations__evidence_id=evidence_id)
 
 
-@pghistory.track()
+@audited
 class OutreachActivity(models.Model):
     """One attributed piece of outreach: a message to an audience through a channel, at a time.
 
@@ -372,7 +374,7 @@ class PendingNotification(models.Model):
 DECISION_UNIQUE = "decision_one_approval_per_step_round"
 
 
-@pghistory.track()
+@audited
 class ApprovalDecision(models.Model):
     """One person's verdict on one step of one review round of an activity."""
 
@@ -449,7 +451,7 @@ class Dispatch(models.Model):
         return f"{self.activity} attempt {self.attempt}: {self.result}"
 
 
-@pghistory.track()
+@audited
 class Outcome(models.Model):
     """What happened after dispatch: reach, engagement, pickups."""
 
@@ -477,6 +479,7 @@ class Outcome(models.Model):
         return f"Outcome of {self.activity}"
 
 
+@audited
 class ReportSubscription(models.Model):
     """A manager's standing order for a report on a team or a campaign, on a cadence, at a
     local time in their timezone."""

@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.audit import audited
 from accounts.models import Marking, Team
 from accounts.permissions import team_roles
 from accounts.validators import validate_language_tag
@@ -56,7 +56,7 @@ class LibraryItem(models.Model):
         return {self.owner_team_id} | shared
 
 
-@pghistory.track()
+@audited
 class Theme(LibraryItem):
     """A message theme: what we want an audience to understand."""
 
@@ -84,7 +84,7 @@ class EvidenceQuerySet(LibraryItemQuerySet):
         return self.exclude(status__in=EvidenceItem.WITHDRAWN)
 
 
-@pghistory.track()
+@audited
 class EvidenceItem(LibraryItem):
     """A sourced fact: the claim, where it comes from, how reliable the source and how credible
     the information (Admiralty code, e.g. B2), and whether it has been verified."""
@@ -171,7 +171,7 @@ class EvidenceItem(LibraryItem):
         return self.status in self.WITHDRAWN
 
 
-@pghistory.track()
+@audited
 class Message(LibraryItem):
     """A concrete text for a theme, in one language, optionally for one audience.
 
@@ -237,7 +237,7 @@ class MessageRevision(models.Model):
         return f"{self.message_id} v{self.version}"
 
 
-@pghistory.track()
+@audited
 class Citation(models.Model):
     """Message ↔ evidence, with the sentence of the message the evidence backs."""
 
