@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from knox.models import AbstractAuthToken
 
+from accounts.audit import audited
 from accounts.validators import validate_timezone
 
 
@@ -25,6 +26,7 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
         swappable = "AUTH_USER_MODEL"
 
 
+@audited
 class Team(models.Model):
     """A staff team (plans and approves) or a partner team (works through the API)."""
 
@@ -64,6 +66,7 @@ class Role(models.TextChoices):
     LEAD = "lead", "Lead"
 
 
+@audited
 class Membership(models.Model):
     """A user's role in one team; one row per (user, team)."""
 

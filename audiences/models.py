@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.audit import audited
 from accounts.errors import RuleViolation
 from accounts.models import Team, User
 from accounts.permissions import team_ids
@@ -35,6 +36,7 @@ class Country(models.Model):
         return f"{self.name} ({self.code})"
 
 
+@audited
 class Audience(models.Model):
     """A group of people we want to reach: shared reference data, one or many countries."""
 
@@ -88,6 +90,7 @@ class Audience(models.Model):
         return moment.astimezone(self.zone)
 
 
+@audited
 class Segment(models.Model):
     """A named part of an audience (policy elites, diaspora, students…)."""
 
@@ -114,6 +117,7 @@ class ChannelQuerySet(models.QuerySet["Channel"]):
         return self.filter(owner_team__in=team_ids(user))
 
 
+@audited
 class Channel(models.Model):
     """How a team reaches people: an e-mail list, a partner's webhook, or manual work
     (briefings, events, op-ed placements) done by a responsible officer."""
@@ -185,6 +189,7 @@ class BlackoutWindowQuerySet(models.QuerySet["BlackoutWindow"]):
         return self.filter(starts_at__lte=moment, ends_at__gt=moment)
 
 
+@audited
 class BlackoutWindow(models.Model):
     """A period in which nothing is dispatched to an audience (election silence, mourning).
     Dispatch is deferred to the window's end, never dropped."""

@@ -11,7 +11,6 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -21,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import chain
+from accounts.audit import audited
 from accounts.models import Role, Team, User
 from accounts.permissions import team_ids
 from accounts.validators import validate_timezone
@@ -38,7 +38,7 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
         return self.filter(Q(owner_team__in=teams) | Q(pk__in=shared.values("campaign_id")))
 
 
-@pghistory.track()
+@audited
 class Campaign(models.Model):
     """An overt campaign: its objective, the teams that run it, and who speaks."""
 
@@ -99,6 +99,7 @@ class Campaign(models.Model):
         return {self.owner_team_id}
 
 
+@audited
 class ApprovalPolicy(models.Model):
     """A campaign's ordered approval steps. Created with the default two steps."""
 
@@ -113,6 +114,7 @@ class ApprovalPolicy(models.Model):
         return f"Approval policy of {self.campaign}"
 
 
+@audited
 class ApprovalStep(models.Model):
     """One step of a policy: who must approve (by role), and whether it checks evidence."""
 
@@ -171,7 +173,7 @@ class ActivityQuerySet(models.QuerySet["OutreachActivity"]):
         return self.filter(message__citations__evidence_id=evidence_id)
 
 
-@pghistory.track()
+@audited
 class OutreachActivity(models.Model):
     """One attributed piece of outreach: a message to an audience through a channel, at a time.
 
@@ -478,7 +480,7 @@ class PendingNotification(models.Model):
 DECISION_UNIQUE = "decision_one_approval_per_step_round"
 
 
-@pghistory.track()
+@audited
 class ApprovalDecision(models.Model):
     """One person's verdict on one step of one review round of an activity."""
 
@@ -561,7 +563,7 @@ class Dispatch(models.Model):
         return f"{self.activity} attempt {self.attempt}: {self.result}"
 
 
-@pghistory.track()
+@audited
 class Outcome(models.Model):
     """What happened after dispatch: reach, engagement, pickups."""
 
@@ -589,6 +591,7 @@ class Outcome(models.Model):
         return f"Outcome of {self.activity}"
 
 
+@audited
 class ReportSubscription(models.Model):
     """A manager's standing order for a report on a team or a campaign, on a cadence, at a
     local time in their timezone."""

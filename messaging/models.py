@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from typing import Any, Self
 
-import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -14,6 +13,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts import chain
+from accounts.audit import audited
 from accounts.models import Marking, Team, User
 from accounts.permissions import team_roles
 from accounts.validators import validate_language_tag
@@ -60,7 +60,7 @@ class LibraryItem(models.Model):
         return {self.owner_team_id} | shared
 
 
-@pghistory.track()
+@audited
 class Theme(LibraryItem):
     """A message theme: what we want an audience to understand."""
 
@@ -88,7 +88,7 @@ class EvidenceQuerySet(LibraryItemQuerySet["EvidenceItem"]):
         return self.exclude(status__in=EvidenceItem.WITHDRAWN)
 
 
-@pghistory.track()
+@audited
 class EvidenceItem(LibraryItem):
     """A sourced fact: the claim, where it comes from, how reliable the source and how credible
     the information (Admiralty code, e.g. B2), and whether it has been verified."""
@@ -243,7 +243,7 @@ class EvidenceStatusChange(models.Model):
         raise TypeError("Evidence status changes are append-only.")
 
 
-@pghistory.track()
+@audited
 class Message(LibraryItem):
     """A concrete text for a theme, in one language, optionally for one audience.
 
@@ -309,7 +309,7 @@ class MessageRevision(models.Model):
         return f"{self.message_id} v{self.version}"
 
 
-@pghistory.track()
+@audited
 class Citation(models.Model):
     """Message ↔ evidence, with the sentence of the message the evidence backs."""
 
