@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import may
 from accounts.validators import uuid_or_none
 from accounts.views import perform
-from campaigns import selectors, services
+from campaigns import exports, selectors, services
+from campaigns.filters import activities_filtered
 from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm, SubscriptionForm
 from campaigns.health import PARTS, system_health
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity
@@ -339,3 +340,40 @@ def report_download(request: HttpRequest, uuid: Any, fmt: str) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         return response
     return HttpResponse(report_render_html(report))
+
+
+LIST_PAGE_SIZE = 50
+
+
+@login_required
+def activity_list(request: HttpRequest) -> HttpResponse:
+    """The activities of every campaign the user may see, filtered, searched and sorted by
+    the GET form (a bookmarkable URL); a malformed value is shown next to its field."""
+    filters, activities = activities_filtered(request)
+    page = Paginator(
+        activities if activities is not None else OutreachActivity.objects.none(), LIST_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    context = {"filters": filters, "page": page, "query": request.GET.urlencode()}
+    return render(request, "campaigns/activity_list.html", context)
+
+
+@login_required
+def activity_export(request: HttpRequest) -> HttpResponse:
+    """The filtered activity list as CSV: the same filters, every matching row."""
+    filters, activities = activities_filtered(request)
+    if activities is None:
+        errors = "; ".join(f"{name}: {' '.join(e)}" for name, e in filters.form.errors.items())
+        return HttpResponse(errors, status=400, content_type="text/plain")
+    response = HttpResponse(
+        exports.activities_csv(activities.select_related("outcome")), content_type="text/csv"
+    )
+    response["Content-Disposition"] = 'attachment; filename="activities.csv"'
+    return response
+
+
+@login_required
+def approval_queue(request: HttpRequest) -> HttpResponse:
+    """What waits for the user's approval, the longest waiting first, with how long."""
+    activities = selectors.approval_queue(user=request.user)
+    page = Paginator(activities, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "campaigns/approval_queue.html", {"page": page})

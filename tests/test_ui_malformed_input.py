@@ -44,6 +44,11 @@ PARAMETERS = [
     "evidence",
     "sentence",
     "version",
+    "channel",
+    "owner",
+    "scheduled_from",
+    "scheduled_to",
+    "sort",
 ]
 SKIPPED_PREFIXES = ("admin/", "api/", "^api/", "__", "static/", "media/")
 
