@@ -22,6 +22,7 @@ from campaigns.models import (
     PendingNotification,
     ReportRun,
     ReportSubscription,
+    SavedFilter,
 )
 
 
@@ -230,3 +231,13 @@ class HeartbeatAdmin(ReadOnlyAdmin):
     """When the scheduler and a worker last beat (written by those processes; see /health/)."""
 
     list_display = ("name", "at")
+
+
+@admin.register(SavedFilter)
+class SavedFilterAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(owner=user)
+
+    list_display = ("name", "owner", "query", "created_at")
+    list_select_related = ("owner",)
+    search_fields = ("name", "owner__username")

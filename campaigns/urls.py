@@ -20,6 +20,11 @@ urlpatterns = [
     ),
     path("activities/", views.activity_list, name="activity_list"),
     path("activities/export.csv", views.activity_export, name="activity_export"),
+    path(
+        "activities/saved/<uuid:uuid>/delete/",
+        views.saved_filter_delete,
+        name="saved_filter_delete",
+    ),
     path("approvals/", views.approval_queue, name="approval_queue"),
     path("activities/<uuid:uuid>/", views.activity_detail, name="activity_detail"),
     path("activities/<uuid:uuid>/edit/", views.activity_edit, name="activity_edit"),

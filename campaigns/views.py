@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -22,7 +23,14 @@ from accounts.validators import uuid_or_none
 from accounts.views import perform
 from campaigns import exports, selectors, services
 from campaigns.filters import activities_filtered
-from campaigns.forms import ActivityForm, CommentForm, OutcomeForm, ReasonForm, SubscriptionForm
+from campaigns.forms import (
+    ActivityForm,
+    CommentForm,
+    OutcomeForm,
+    ReasonForm,
+    SavedFilterForm,
+    SubscriptionForm,
+)
 from campaigns.health import PARTS, system_health
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity
 from campaigns.reports.rendering import report_render_html, report_render_pdf
@@ -348,13 +356,45 @@ LIST_PAGE_SIZE = 50
 @login_required
 def activity_list(request: HttpRequest) -> HttpResponse:
     """The activities of every campaign the user may see, filtered, searched and sorted by
-    the GET form (a bookmarkable URL); a malformed value is shown next to its field."""
+    the GET form (a bookmarkable URL); a malformed value is shown next to its field. A POST
+    saves the filters of this URL under a name."""
     filters, activities = activities_filtered(request)
+    save_form = SavedFilterForm(request.POST or None)
+    if request.method == "POST" and save_form.is_valid():
+        saved = perform(
+            request,
+            lambda: services.saved_filter_create(
+                owner=request.user,
+                name=save_form.cleaned_data["name"],
+                query=request.GET.urlencode(),
+            ),
+            form=save_form,
+        )
+        if saved is not None:
+            messages.success(request, f"Filter “{saved.name}” saved.")
+            return redirect(f"{reverse('activity_list')}?{saved.query}")
     page = Paginator(
         activities if activities is not None else OutreachActivity.objects.none(), LIST_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    context = {"filters": filters, "page": page, "query": request.GET.urlencode()}
+    context = {
+        "filters": filters,
+        "page": page,
+        "save_form": save_form,
+        "saved_filters": request.user.saved_filters.all(),
+    }
     return render(request, "campaigns/activity_list.html", context)
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request: HttpRequest, uuid: Any) -> HttpResponse:
+    saved = get_object_or_404(request.user.saved_filters.all(), uuid=uuid)
+    deleted = perform(
+        request, lambda: services.saved_filter_delete(saved_filter=saved, actor=request.user)
+    )
+    if deleted is not None:
+        messages.success(request, f"Filter “{saved.name}” deleted.")
+    return redirect("activity_list")
 
 
 @login_required

@@ -142,5 +142,5 @@ def test_finding_work_by_keyboard_under_the_strict_csp(
     expect(page.locator("tbody")).to_contain_text(draft.title)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").press("Enter")
-    assert draft.title in open(download.value.path(), encoding="utf-8").read()
+    assert draft.title in download.value.path().read_text(encoding="utf-8")
     assert problems == []  # no console errors, no Content-Security-Policy violations

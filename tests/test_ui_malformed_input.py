@@ -49,6 +49,7 @@ PARAMETERS = [
     "scheduled_from",
     "scheduled_to",
     "sort",
+    "name",
 ]
 SKIPPED_PREFIXES = ("admin/", "api/", "^api/", "__", "static/", "media/")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from accounts.errors import NotPermitted
 from accounts.models import Role
 from campaigns.models import ActivityStatus as S
 from campaigns.models import OutreachActivity
@@ -358,3 +359,47 @@ def test_the_new_pages_have_no_inline_script_or_style(name) -> None:
     assert not re.search(r"\sstyle=", source)
     assert not re.search(r"\son[a-z]+=", source)  # no inline event handlers
     assert "hx-on" not in source
+
+
+# --- saved filters --------------------------------------------------------------------------
+
+
+def test_a_saved_filter_keeps_the_filters_and_opens_the_same_list(client, planner, varied) -> None:
+    client.force_login(planner)
+    response = client.post("/activities/?q=minsk&page=3&sort=title&bogus=1", {"name": "Minsk"})
+    assert response.status_code == 302
+    assert response["Location"] == "/activities/?q=minsk&sort=title"  # no page, nothing unknown
+    listing = client.get(response["Location"])
+    assert titles(listing) == ["Minsk mailing"]
+    assert 'href="/activities/?q=minsk&amp;sort=title">Minsk</a>' in listing.content.decode()
+
+
+def test_a_saved_filter_needs_a_name_of_its_own(client, planner, varied) -> None:
+    client.force_login(planner)
+    client.post("/activities/?q=minsk", {"name": "Mine"})
+    again = client.post("/activities/?q=webhook", {"name": " Mine "})
+    assert again.status_code == 200
+    page = again.content.decode()
+    assert 'id="id_name-error"' in page
+    assert "You already have a filter by this name." in page
+    assert 'value=" Mine "' in page  # what was typed is kept
+    blank = client.post("/activities/?q=webhook", {"name": ""})
+    assert "This field is required." in blank.content.decode()
+    assert list(planner.saved_filters.values_list("name", "query")) == [("Mine", "q=minsk")]
+
+
+def test_saved_filters_are_private_and_deleted_only_by_their_owner(
+    client, planner, lead, varied
+) -> None:
+    from campaigns import services
+
+    mine = services.saved_filter_create(owner=planner, name="Mine", query="status=draft")
+    client.force_login(lead)
+    assert "Mine" not in client.get("/activities/").content.decode()
+    assert client.post(f"/activities/saved/{mine.uuid}/delete/").status_code == 404
+    with pytest.raises(NotPermitted):
+        services.saved_filter_delete(saved_filter=mine, actor=lead)
+    client.force_login(planner)
+    assert client.get(f"/activities/saved/{mine.uuid}/delete/").status_code == 405
+    assert client.post(f"/activities/saved/{mine.uuid}/delete/").status_code == 302
+    assert not planner.saved_filters.exists()
