@@ -39,7 +39,8 @@ SORT_LABELS = {
 
 
 def _campaigns(request: Any) -> QuerySet[Campaign]:
-    return Campaign.objects.visible_to(request.user).order_by("name")
+    # Of each option only what the form shows and submits (no objective, no password hash).
+    return Campaign.objects.visible_to(request.user).only("uuid", "name").order_by("name")
 
 
 def _in_visible_campaigns(request: Any, field: str) -> Exists:
@@ -53,11 +54,13 @@ def _in_visible_campaigns(request: Any, field: str) -> Exists:
 
 
 def _channels(request: Any) -> QuerySet[Channel]:
-    return Channel.objects.filter(_in_visible_campaigns(request, "channel")).order_by("name")
+    channels = Channel.objects.filter(_in_visible_campaigns(request, "channel"))
+    return channels.only("uuid", "name", "kind").order_by("name")
 
 
 def _owners(request: Any) -> QuerySet[User]:
-    return User.objects.filter(_in_visible_campaigns(request, "owner")).order_by("username")
+    owners = User.objects.filter(_in_visible_campaigns(request, "owner"))
+    return owners.only("uuid", "username").order_by("username")
 
 
 def _utc_midnight(day: dt.date) -> dt.datetime:
