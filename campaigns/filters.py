@@ -8,9 +8,9 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import User
+from accounts.models import Membership, User
 from audiences.models import Audience, Channel
 from campaigns import selectors
 from campaigns.models import ActivityStatus, Campaign, OutreachActivity
@@ -59,7 +59,15 @@ def _channels(request: Any) -> QuerySet[Channel]:
 
 
 def _owners(request: Any) -> QuerySet[User]:
-    owners = User.objects.filter(_in_visible_campaigns(request, "owner"))
+    # The people of the teams running the campaigns the user may see: whoever drafts an
+    # activity is one of them. Asking which users own a visible activity read every activity
+    # (57 ms at 105,000 rows, against 2 ms); someone who has left every such team is not
+    # offered, and their activities are still found by the other filters.
+    campaigns = Campaign.objects.visible_to(request.user)
+    teams = Q(team__in=campaigns.values("owner_team")) | Q(
+        team__in=campaigns.values("collaborating_teams")
+    )
+    owners = User.objects.filter(pk__in=Membership.objects.filter(teams).values("user_id"))
     return owners.only("uuid", "username").order_by("username")
 
 

