@@ -40,9 +40,10 @@ bench: install services  ## Benchmarks: each scenario beside its baseline, one l
 	@scripts/ensure-apt.sh /usr/bin/wrk wrk "Benchmark P3"
 	$(PY) -m bench $(BENCH_ARGS)
 
-lint: install  ## ruff check, ruff format --check, and no missing migrations
+lint: install  ## ruff check, ruff format --check, mypy, and no missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy accounts audiences messaging campaigns config scripts
 	$(PY) manage.py makemigrations --check --dry-run
 
 screenshots: install  ## Write docs/screenshots/*.png from a demo instance (port 8031)
@@ -50,9 +51,10 @@ screenshots: install  ## Write docs/screenshots/*.png from a demo instance (port
 	@rm -rf var/screenshots && mkdir -p var/screenshots
 	CANDOR_VAR_DIR=var/screenshots $(PY) manage.py migrate --noinput -v0
 	CANDOR_VAR_DIR=var/screenshots $(PY) manage.py seed_demo >/dev/null
-	@CANDOR_VAR_DIR=var/screenshots $(PY) manage.py runserver 127.0.0.1:8031 --noreload >var/screenshots/server.log 2>&1 & \
-	  server=$$!; sleep 3; $(PY) scripts/screenshots.py http://127.0.0.1:8031 docs/screenshots; status=$$?; \
-	  kill $$server; exit $$status
+	@CANDOR_VAR_DIR=var/screenshots CANDOR_PORT=8031 scripts/run-all.sh >var/screenshots/run.log 2>&1 & \
+	  run=$$!; for _ in $$(seq 1 60); do curl -sf http://127.0.0.1:8031/health/ >/dev/null && break; sleep 1; done; \
+	  $(PY) scripts/screenshots.py http://127.0.0.1:8031 docs/screenshots; status=$$?; \
+	  kill -TERM $$run; wait $$run; exit $$status
 
 format: install  ## Fix what ruff can fix
 	$(VENV)/bin/ruff check --fix .

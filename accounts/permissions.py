@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import rules
 
 from accounts.errors import NotPermitted
-from accounts.models import Marking, Membership, Role
+from accounts.models import Marking, Membership, Role, User
 
 
 class TeamScoped(Protocol):
@@ -25,7 +25,7 @@ class TeamScoped(Protocol):
 _CACHE_ATTR = "_candor_team_roles"
 
 
-def team_roles(user: Any) -> dict[int, str]:
+def team_roles(user: User) -> dict[int, str]:
     """``{team_id: role}`` for the user, loaded once per user object (one query)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return {}
@@ -36,24 +36,24 @@ def team_roles(user: Any) -> dict[int, str]:
     return cached
 
 
-def remember_roles(user: Any, roles: dict[int, str]) -> None:
+def remember_roles(user: User, roles: dict[int, str]) -> None:
     """Give the user object its roles, loaded elsewhere (accounts.backends)."""
     setattr(user, _CACHE_ATTR, roles)
 
 
-def forget_roles(user: Any) -> None:
+def forget_roles(user: User) -> None:
     """Drop the cached roles, after memberships change."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def team_ids(user: Any, roles: Iterable[str] | None = None) -> set[int]:
+def team_ids(user: User, roles: Iterable[str] | None = None) -> set[int]:
     """The teams the user belongs to (with one of ``roles``, if given)."""
     wanted = set(roles) if roles is not None else None
     return {t for t, r in team_roles(user).items() if wanted is None or r in wanted}
 
 
-def roles_on(user: Any, obj: TeamScoped) -> set[str]:
+def roles_on(user: User, obj: TeamScoped) -> set[str]:
     """The roles the user holds in any team that acts on ``obj``."""
     mine = team_roles(user)
     return {mine[t] for t in obj.access_team_ids() if t in mine}
@@ -63,7 +63,7 @@ def has_role(*roles: str) -> rules.Predicate:
     wanted = set(roles) | {Role.LEAD}
 
     @rules.predicate(name=f"has_role({','.join(sorted(wanted))})")
-    def predicate(user: Any, obj: TeamScoped | None) -> bool:
+    def predicate(user: User, obj: TeamScoped | None) -> bool:
         return obj is not None and bool(roles_on(user, obj) & wanted)
 
     return predicate
@@ -73,19 +73,19 @@ def has_owner_role(*roles: str) -> rules.Predicate:
     wanted = set(roles) | {Role.LEAD}
 
     @rules.predicate(name=f"has_owner_role({','.join(sorted(wanted))})")
-    def predicate(user: Any, obj: Any) -> bool:
+    def predicate(user: User, obj: Any) -> bool:
         return obj is not None and team_roles(user).get(obj.owner_team_id) in wanted
 
     return predicate
 
 
 @rules.predicate
-def is_member(user: Any, obj: TeamScoped | None) -> bool:
+def is_member(user: User, obj: TeamScoped | None) -> bool:
     return obj is not None and bool(roles_on(user, obj))
 
 
 @rules.predicate
-def may_see_library_item(user: Any, obj: Any) -> bool:
+def may_see_library_item(user: User, obj: Any) -> bool:
     """TLP 2.0: clear → any signed-in user; green → any team member; amber → owner team and
     the teams it is shared with (campaigns that use it); red → owner team only."""
     if obj is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -106,7 +106,7 @@ def has_accountable_role(*roles: str) -> rules.Predicate:
     wanted = set(roles) | {Role.LEAD}
 
     @rules.predicate(name=f"has_accountable_role({','.join(sorted(wanted))})")
-    def predicate(user: Any, obj: Any) -> bool:
+    def predicate(user: User, obj: Any) -> bool:
         if obj is None:
             return False
         teams = getattr(obj, "accountable_team_ids", obj.access_team_ids)()
@@ -150,7 +150,7 @@ _PERM_WORDS = {
 }
 
 
-def may(actor: Any, perm: str, obj: object) -> bool:
+def may(actor: User, perm: str, obj: object) -> bool:
     """Whether ``actor`` holds ``perm`` on ``obj`` by a team role.
 
     Asks the predicates directly rather than ``user.has_perm``: Django lets an active superuser
@@ -160,7 +160,7 @@ def may(actor: Any, perm: str, obj: object) -> bool:
     return rules.has_perm(perm, actor, obj)
 
 
-def require(actor: Any, perm: str, obj: object) -> None:
+def require(actor: User, perm: str, obj: object) -> None:
     """Raise ``NotPermitted`` unless ``actor`` holds ``perm`` on ``obj``."""
     if not may(actor, perm, obj):
         raise NotPermitted(f"You may not {_PERM_WORDS.get(perm, perm)}.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.errors import RuleViolation
-from accounts.models import Team
+from accounts.models import Team, User
 from accounts.permissions import team_ids
 from accounts.validators import validate_language_tags, validate_timezone
 
@@ -108,7 +107,7 @@ class Segment(models.Model):
 
 
 class ChannelQuerySet(models.QuerySet["Channel"]):
-    def visible_to(self, user: Any) -> ChannelQuerySet:
+    def visible_to(self, user: User) -> ChannelQuerySet:
         """Channels are a team's own: members of the owner team see them."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()

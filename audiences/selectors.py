@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
+from accounts.models import User
 from audiences.models import Audience, Channel
 
 
@@ -14,6 +13,6 @@ def audience_list() -> QuerySet[Audience]:
     return Audience.objects.prefetch_related("countries", "segments")
 
 
-def channel_list(*, user: Any) -> QuerySet[Channel]:
+def channel_list(*, user: User) -> QuerySet[Channel]:
     """The channels of the user's teams."""
     return Channel.objects.visible_to(user).select_related("owner_team", "officer")

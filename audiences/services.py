@@ -113,7 +113,7 @@ def _check(channel: Channel, *, new_destination: bool = True) -> None:
 @transaction.atomic
 def channel_create(
     *,
-    actor: Any,
+    actor: User,
     owner_team: Team,
     kind: str,
     name: str,
@@ -150,7 +150,7 @@ def _describe(name: str, value: Any) -> Any:
 
 
 @transaction.atomic
-def channel_update(*, channel: Channel, actor: Any, **changes: Any) -> Channel:
+def channel_update(*, channel: Channel, actor: User, **changes: Any) -> Channel:
     """Change a channel (its team's lead). If where it delivers changes, activities approved
     for the old destination go back for review (``channel_changed``)."""
     unknown = set(changes) - set(_FIELDS)

@@ -7,7 +7,14 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdminMixin, TeamScopedAdminMixin
+from accounts.admin import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceAdminMixin,
+    TeamScopedAdminMixin,
+    staff_user,
+)
+from accounts.models import User
 from campaigns import services
 from campaigns.models import (
     ActivityEvent,
@@ -31,7 +38,7 @@ class ActivityScopedAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 
     activity_path = "activity"  # the lookup from a row to its activity
 
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         visible = OutreachActivity.objects.visible_to(user)
         return queryset.filter(**{f"{self.activity_path}__in": visible})
 
@@ -50,7 +57,7 @@ class CampaignAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 class ApprovalStepAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
     """Read-only: the steps decide who signs off, and no change to them would be audited."""
 
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(policy__campaign__in=Campaign.objects.visible_to(user))
 
     list_display = ("policy", "order", "name", "kind", "required_role")
@@ -63,7 +70,7 @@ class ApprovalStepInline(ReadOnlyInline):
 
 @admin.register(ApprovalPolicy)
 class ApprovalPolicyAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(campaign__in=Campaign.objects.visible_to(user))
 
     list_display = ("campaign",)
@@ -130,10 +137,10 @@ class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.Model
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         if change:
             current = OutreachActivity.objects.get(pk=obj.pk)
-            updated = services.activity_update(activity=current, actor=request.user, **data)
+            updated = services.activity_update(activity=current, actor=staff_user(request), **data)
         else:
             updated = services.activity_create(
-                actor=request.user,
+                actor=staff_user(request),
                 campaign=form.cleaned_data["campaign"],
                 title=form.cleaned_data["title"],
                 audience=form.cleaned_data["audience"],
@@ -151,7 +158,7 @@ class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.Model
             request,
             queryset,
             "submitted",
-            lambda a: services.activity_submit(activity=a, actor=request.user),
+            lambda a: services.activity_submit(activity=a, actor=staff_user(request)),
         )
 
     @admin.action(description="Approve the current step")
@@ -160,7 +167,7 @@ class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.Model
             request,
             queryset,
             "approved",
-            lambda a: services.activity_approve(activity=a, actor=request.user),
+            lambda a: services.activity_approve(activity=a, actor=staff_user(request)),
         )
 
     @admin.action(description="Cancel")
@@ -170,7 +177,7 @@ class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.Model
             queryset,
             "cancelled",
             lambda a: services.activity_cancel(
-                activity=a, actor=request.user, reason="Cancelled in the admin."
+                activity=a, actor=staff_user(request), reason="Cancelled in the admin."
             ),
         )
 
@@ -210,7 +217,7 @@ class OutcomeAdmin(ActivityScopedAdmin):
 
 @admin.register(ReportSubscription)
 class ReportSubscriptionAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(owner=user)
 
     list_display = ("__str__", "owner", "cadence", "send_time", "timezone", "is_active")
@@ -220,7 +227,7 @@ class ReportSubscriptionAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(ReportRun)
 class ReportRunAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(subscription__owner=user)
 
     list_display = ("subscription", "period_start", "period_end", "sent_at", "late")

@@ -151,7 +151,7 @@ def webhook_payload(activity: OutreachActivity, key: str) -> dict[str, object]:
         "campaign": activity.campaign.name,
         "attributed_to": activity.campaign.attributed_to,
         "audience": activity.audience.name,
-        "segment": activity.segment.name if activity.segment_id else None,
+        "segment": activity.segment.name if activity.segment is not None else None,
         "language": message.language,
         "headline": message.headline,
         "body": message.body,

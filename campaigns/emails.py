@@ -51,7 +51,9 @@ class _Message(EmailMultiAlternatives):
         super().__init__(*args, **kwargs)
         self.inline_images = list(inline_images)
 
-    def message(self, *, policy: email.policy.Policy = email.policy.default) -> PythonEmailMessage:
+    def message(
+        self, *, policy: email.policy.Policy | None = email.policy.default
+    ) -> PythonEmailMessage:
         msg = super().message(policy=policy)
         if self.inline_images:
             html = msg.get_body(preferencelist=("html",))

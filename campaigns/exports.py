@@ -60,7 +60,7 @@ def activities_csv(activities: Iterable[OutreachActivity]) -> str:
                 a.status,
                 a.campaign.name,
                 a.audience.name,
-                a.segment.name if a.segment_id else "",
+                a.segment.name if a.segment is not None else "",
                 a.audience.timezone,
                 local.replace(tzinfo=None).isoformat(timespec="minutes"),
                 a.scheduled_at.isoformat().replace("+00:00", "Z"),
@@ -80,7 +80,7 @@ def activities_csv(activities: Iterable[OutreachActivity]) -> str:
     return out.getvalue()
 
 
-_ICAL_STATUS = {
+_ICAL_STATUS: dict[str, str] = {
     ActivityStatus.APPROVED: "CONFIRMED",
     ActivityStatus.DISPATCHING: "CONFIRMED",
     ActivityStatus.DISPATCHED: "CONFIRMED",
@@ -116,7 +116,7 @@ def schedule_ics(campaign: Campaign, activities: Iterable[OutreachActivity]) -> 
             "\n".join(
                 [
                     f"Audience: {a.audience.name}"
-                    + (f" — {a.segment.name}" if a.segment_id else ""),
+                    + (f" — {a.segment.name}" if a.segment is not None else ""),
                     f"Channel: {a.channel.name} ({a.channel.get_kind_display()})",
                     f"Message: {a.message.headline} [{a.message.language}]",
                     f"Status: {a.get_status_display()}",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import calendar
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
-from accounts.models import Team
+from accounts.models import Team, User
 from accounts.permissions import team_ids
 from audiences.models import Audience, Channel, Segment
 from campaigns.models import Campaign, ReportSubscription
@@ -40,21 +40,25 @@ class ActivityForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 
-    def __init__(self, *args: Any, campaign: Campaign, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, campaign: Campaign, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The fields given querysets here are ModelChoiceFields; ``self.fields`` holds any Field.
+        fields = cast(dict[str, forms.ModelChoiceField], self.fields)
         audiences = campaign.audiences.order_by("name")
-        self.fields["audience"].queryset = audiences
-        self.fields["audience"].label_from_instance = lambda a: f"{a.name} ({a.timezone})"
-        self.fields["segment"].queryset = Segment.objects.filter(audience__in=audiences)
-        self.fields["message"].queryset = (
+        fields["audience"].queryset = audiences
+        # An instance's own label function, which ModelChoiceField calls with the object alone;
+        # mypy reads an assignment to a method as replacing the method for every instance.
+        fields["audience"].label_from_instance = lambda obj: f"{obj.name} ({obj.timezone})"  # type: ignore[method-assign]
+        fields["segment"].queryset = Segment.objects.filter(audience__in=audiences)
+        fields["message"].queryset = (
             Message.objects.visible_to(user)
             .filter(theme__in=campaign.themes.all())
             .select_related("theme")
         )
-        self.fields["message"].label_from_instance = lambda m: (
-            f"{m.theme.title} — {m.headline} [{m.language}]"
+        fields["message"].label_from_instance = lambda obj: (  # type: ignore[method-assign]
+            f"{obj.theme.title} — {obj.headline} [{obj.language}]"
         )
-        self.fields["channel"].queryset = Channel.objects.filter(
+        fields["channel"].queryset = Channel.objects.filter(
             owner_team__in=campaign.access_team_ids() & team_ids(user), is_active=True
         )
 
@@ -82,10 +86,12 @@ class SubscriptionForm(forms.Form):
     send_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     timezone = forms.CharField(max_length=64, help_text="IANA zone, e.g. Europe/Minsk.")
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].queryset = Campaign.objects.visible_to(user)
-        self.fields["team"].queryset = Team.objects.filter(pk__in=team_ids(user))
+        # The fields given querysets here are ModelChoiceFields; ``self.fields`` holds any Field.
+        fields = cast(dict[str, forms.ModelChoiceField], self.fields)
+        fields["campaign"].queryset = Campaign.objects.visible_to(user)
+        fields["team"].queryset = Team.objects.filter(pk__in=team_ids(user))
         self.initial.setdefault("timezone", getattr(user, "timezone", "UTC"))
 
 

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, Team
+from accounts.models import Role, Team, User
 from accounts.permissions import team_ids
 from accounts.validators import validate_timezone
 from audiences.models import Audience, Channel, Segment
@@ -26,7 +26,7 @@ from messaging.models import Message, Theme
 
 
 class CampaignQuerySet(models.QuerySet["Campaign"]):
-    def visible_to(self, user: Any) -> CampaignQuerySet:
+    def visible_to(self, user: User) -> CampaignQuerySet:
         """Campaigns owned by, or shared with, one of the user's teams."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
@@ -158,7 +158,7 @@ class ActivityStatus(models.TextChoices):
 
 
 class ActivityQuerySet(models.QuerySet["OutreachActivity"]):
-    def visible_to(self, user: Any) -> ActivityQuerySet:
+    def visible_to(self, user: User) -> ActivityQuerySet:
         return self.filter(campaign__in=Campaign.objects.visible_to(user))
 
     def due(self, now: datetime) -> ActivityQuerySet:
@@ -279,7 +279,7 @@ class OutreachActivity(models.Model):
         payload = {
             "message": self.message.content(),
             "audience": str(self.audience.uuid),
-            "segment": str(self.segment.uuid) if self.segment_id else None,
+            "segment": str(self.segment.uuid) if self.segment is not None else None,
             "channel": self.channel.dispatch_identity(),
             "scheduled_at": self.scheduled_at.isoformat(),
             "attributed_to": self.campaign.attributed_to,
@@ -535,9 +535,11 @@ class ReportSubscription(models.Model):
         return f"{when} at {self.send_time:%H:%M} ({self.timezone})"
 
     def access_team_ids(self) -> set[int]:
-        if self.campaign_id:
+        if self.campaign is not None:
             return self.campaign.access_team_ids()
-        return {self.team_id}
+        # A check constraint sets exactly one of team and campaign; an unsaved subscription
+        # with neither is acted on by no team (as ``{None}`` was: no role is held in None).
+        return {self.team_id} if self.team_id is not None else set()
 
 
 class ReportRun(models.Model):
@@ -583,12 +585,15 @@ class SavedFilter(models.Model):
     """A named filter of the activity list, one user's: the list's query string, so opening
     it is opening the same URL. Written by ``saved_filter_create`` / ``saved_filter_delete``."""
 
+    NAME_LENGTH = 100
+    QUERY_LENGTH = 1000
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters"
     )
-    name = models.CharField(max_length=100)
-    query = models.CharField(max_length=1000, blank=True)
+    name = models.CharField(max_length=NAME_LENGTH)
+    query = models.CharField(max_length=QUERY_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -42,12 +42,12 @@ from messaging.models import Citation, EvidenceItem, Message, Theme
 from messaging.selectors import visible_citations
 
 
-def campaign_list(*, user: Any) -> QuerySet[Campaign]:
+def campaign_list(*, user: User) -> QuerySet[Campaign]:
     """Campaigns the user's teams own or collaborate on."""
     return Campaign.objects.visible_to(user).select_related("owner_team")
 
 
-def activity_list(*, user: Any) -> QuerySet[OutreachActivity]:
+def activity_list(*, user: User) -> QuerySet[OutreachActivity]:
     """Activities of the campaigns the user may see, with what every listing shows."""
     return OutreachActivity.objects.visible_to(user).select_related(
         "campaign", "audience", "segment", "message", "channel", "owner", "current_step"
@@ -188,7 +188,7 @@ def report_latest(*, subscription: ReportSubscription, now: datetime) -> Report:
     return report_build(subscription=subscription, period_start=start, period_end=end, now=now)
 
 
-def _my_review_scope(user: Any) -> Q:
+def _my_review_scope(user: User) -> Q:
     """Activities at a step this user may approve: a step of their role (or any step, for a
     lead) in a campaign their team owns (collaborators do not review)."""
     scope = Q(pk__in=[])
@@ -201,7 +201,7 @@ def _my_review_scope(user: Any) -> Q:
     return scope
 
 
-def waiting_for(*, user: Any) -> QuerySet[OutreachActivity]:
+def waiting_for(*, user: User) -> QuerySet[OutreachActivity]:
     """In review at a step the user may approve, not their own work, not already approved by
     them in this round (four eyes), oldest submission first."""
     approved_by_me = ApprovalDecision.objects.filter(
@@ -245,7 +245,7 @@ STATUS_COLOURS = {
 }
 
 
-def dashboard(*, user: Any, now: datetime) -> dict[str, Any]:
+def dashboard(*, user: User, now: datetime) -> dict[str, Any]:
     """What a staff member needs first: what goes out soon, what waits for them, what went out,
     what failed, and evidence withdrawn lately with what it recalled."""
     visible = activity_list(user=user)
@@ -325,7 +325,7 @@ class Action:
     reason: str = ""
 
 
-def activity_actions(*, activity: OutreachActivity, user: Any) -> list[Action]:
+def activity_actions(*, activity: OutreachActivity, user: User) -> list[Action]:
     """The workflow buttons for this user, each enabled or disabled with the reason. A guide
     for the screen only: the services decide, and refuse whatever this lets through."""
     S = ActivityStatus
@@ -372,7 +372,7 @@ class CoverageCell:
         return not (self.planned or self.approved or self.dispatched)
 
 
-def coverage(*, user: Any, campaign: Campaign | None = None) -> dict[str, Any]:
+def coverage(*, user: User, campaign: Campaign | None = None) -> dict[str, Any]:
     """Audiences × themes: activities planned / approved / dispatched in each cell and how many
     verified evidence items back them. One aggregate query for the cells."""
     S = ActivityStatus
@@ -413,7 +413,7 @@ def coverage(*, user: Any, campaign: Campaign | None = None) -> dict[str, Any]:
 
 
 def calendar_month(
-    *, campaign: Campaign, user: Any, audience: Audience, year: int, month: int
+    *, campaign: Campaign, user: User, audience: Audience, year: int, month: int
 ) -> list[list[tuple[date | None, list[OutreachActivity]]]]:
     """The month as weeks of (local date, activities that day), in ``audience``'s time zone.
     Every activity of the campaign is placed by its own time shown in that zone."""
@@ -424,15 +424,17 @@ def calendar_month(
     for activity in activity_list(user=user).filter(
         campaign=campaign, scheduled_at__gte=first, scheduled_at__lt=last
     ):
-        activity.shown_at = activity.scheduled_at.astimezone(zone)
-        by_day.setdefault(activity.shown_at.date(), []).append(activity)
+        shown_at = activity.scheduled_at.astimezone(zone)
+        # For the calendar template: an attribute of this listing, not a field of the model.
+        activity.shown_at = shown_at  # type: ignore[attr-defined]
+        by_day.setdefault(shown_at.date(), []).append(activity)
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
         weeks.append([(d if d.month == month else None, by_day.get(d, [])) for d in week])
     return weeks
 
 
-def approvals_of_message(*, message: Message, user: Any) -> QuerySet[ApprovalDecision]:
+def approvals_of_message(*, message: Message, user: User) -> QuerySet[ApprovalDecision]:
     """Approvals of activities that send ``message``, as far as the user may see them."""
     return (
         ApprovalDecision.objects.filter(
@@ -455,7 +457,7 @@ class EvidencePacket:
     approvals: list[ApprovalDecision]
 
 
-def evidence_packet(*, message: Message, user: Any) -> EvidencePacket:
+def evidence_packet(*, message: Message, user: User) -> EvidencePacket:
     """Claims → cited evidence → Admiralty rating and verification (who, when, why) → the
     approvals of activities sending the message (who, which step, when), as far as the user
     may see: evidence behind a stricter marking is counted, not shown."""
@@ -470,7 +472,7 @@ def evidence_packet(*, message: Message, user: Any) -> EvidencePacket:
     )
 
 
-def report_subscription_list(*, user: Any, received: bool = False) -> QuerySet[ReportSubscription]:
+def report_subscription_list(*, user: User, received: bool = False) -> QuerySet[ReportSubscription]:
     """The user's own report subscriptions (and, with ``received``, those sending to them)
     whose scope they may still see: someone who left the team reads no more of its reports."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -489,7 +491,7 @@ def report_subscription_list(*, user: Any, received: bool = False) -> QuerySet[R
 
 
 def calendar_week(
-    *, campaign: Campaign, user: Any, audience: Audience, day: date
+    *, campaign: Campaign, user: User, audience: Audience, day: date
 ) -> list[tuple[date, list[OutreachActivity]]]:
     """The week (Monday to Sunday) holding ``day``, each day with its activities in time
     order, as the clock shows it in ``audience``'s zone."""

@@ -4,7 +4,7 @@ foreign object is a 404), validate the form, call one service, render."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.permissions import may
 from accounts.validators import uuid_or_none
 from accounts.views import perform
@@ -32,7 +33,7 @@ from campaigns.forms import (
     SubscriptionForm,
 )
 from campaigns.health import PARTS, system_health
-from campaigns.models import ActivityStatus, Campaign, OutreachActivity
+from campaigns.models import ActivityStatus, Campaign, Outcome, OutreachActivity, SavedFilter
 from campaigns.reports.rendering import report_render_html, report_render_pdf
 from messaging import services as messaging
 from messaging.models import EvidenceItem
@@ -43,16 +44,16 @@ PAGE_SIZE = 25
 _FORM_FIELDS = {"scheduled_at": "scheduled_local"}
 
 
-def _campaign(request: HttpRequest, uuid: Any) -> Campaign:
+def _campaign(request: AuthenticatedHttpRequest, uuid: Any) -> Campaign:
     return get_object_or_404(selectors.campaign_list(user=request.user), uuid=uuid)
 
 
-def _activity(request: HttpRequest, uuid: Any) -> OutreachActivity:
+def _activity(request: AuthenticatedHttpRequest, uuid: Any) -> OutreachActivity:
     return get_object_or_404(selectors.activity_list(user=request.user), uuid=uuid)
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     context = selectors.dashboard(user=request.user, now=now)
     context["health"] = system_health(now=now)  # one line on the page when a part is down
@@ -73,14 +74,14 @@ def health(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     campaigns = selectors.campaign_list(user=request.user).order_by("-starts_on", "pk")
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "campaigns/campaign_list.html", {"page": page})
 
 
 @login_required
-def campaign_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
+def campaign_detail(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     campaign = _campaign(request, uuid)
     activities = (
         selectors.activity_list(user=request.user)
@@ -93,7 +94,7 @@ def campaign_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 
 @login_required
-def campaign_calendar(request: HttpRequest, uuid: Any) -> HttpResponse:
+def campaign_calendar(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     campaign = _campaign(request, uuid)
     audiences = list(campaign.audiences.order_by("name"))
     if not audiences:
@@ -118,16 +119,16 @@ def campaign_calendar(request: HttpRequest, uuid: Any) -> HttpResponse:
             "audience": audience,
             "audiences": audiences,
             "days": days,
-            "previous": days[0][0] - timezone.timedelta(days=7),
-            "following": days[0][0] + timezone.timedelta(days=7),
+            "previous": days[0][0] - timedelta(days=7),
+            "following": days[0][0] + timedelta(days=7),
             "today": today,
         }
         return render(request, "campaigns/calendar_week.html", context)
     weeks = selectors.calendar_month(
         campaign=campaign, user=request.user, audience=audience, year=first.year, month=first.month
     )
-    previous = (first.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
-    following = (first.replace(day=28) + timezone.timedelta(days=5)).replace(day=1)
+    previous = (first.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = (first.replace(day=28) + timedelta(days=5)).replace(day=1)
     context = {
         "campaign": campaign,
         "audience": audience,
@@ -142,7 +143,7 @@ def campaign_calendar(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 
 @login_required
-def coverage(request: HttpRequest) -> HttpResponse:
+def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
     campaign = None
     if request.GET.get("campaign"):
         campaign = _campaign(request, uuid_or_none(request.GET["campaign"]))
@@ -153,7 +154,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def activity_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
+def activity_detail(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     activity = _activity(request, uuid)
     # Only the evidence this user may see: a collaborator must not read the claim of an item
     # marked more restrictively than the message citing it. The rest is only counted.
@@ -182,7 +183,7 @@ def activity_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
             else None
         )
         form = OutcomeForm(request.POST or None, initial=initial)
-        recorded = (
+        recorded: bool | Outcome | None = (
             request.method == "POST"
             and form.is_valid()
             and perform(
@@ -201,7 +202,7 @@ def activity_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 
 @login_required
-def activity_create(request: HttpRequest, uuid: Any) -> HttpResponse:
+def activity_create(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     campaign = _campaign(request, uuid)
     form = ActivityForm(request.POST or None, campaign=campaign, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -220,12 +221,12 @@ def activity_create(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 
 @login_required
-def activity_edit(request: HttpRequest, uuid: Any) -> HttpResponse:
+def activity_edit(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     activity = _activity(request, uuid)
     initial = {
         "title": activity.title,
         "audience": activity.audience.uuid,
-        "segment": activity.segment.uuid if activity.segment_id else None,
+        "segment": activity.segment.uuid if activity.segment is not None else None,
         "message": activity.message.uuid,
         "channel": activity.channel.uuid,
         "scheduled_local": activity.scheduled_local.replace(tzinfo=None),
@@ -265,7 +266,7 @@ _ACTIONS: dict[str, Callable[[OutreachActivity, Any, str], Any]] = {
 
 @login_required
 @require_POST
-def activity_action(request: HttpRequest, uuid: Any, action: str) -> HttpResponse:
+def activity_action(request: AuthenticatedHttpRequest, uuid: Any, action: str) -> HttpResponse:
     if action not in _ACTIONS:
         raise Http404("No such action.")
     activity = _activity(request, uuid)
@@ -291,7 +292,7 @@ _WITHDRAW = {
 
 
 @login_required
-def evidence_withdraw(request: HttpRequest, uuid: Any, verb: str) -> HttpResponse:
+def evidence_withdraw(request: AuthenticatedHttpRequest, uuid: Any, verb: str) -> HttpResponse:
     """Dispute or retract evidence: first show what it would recall, then do it."""
     if verb not in _WITHDRAW:
         raise Http404("No such action.")
@@ -315,12 +316,12 @@ def evidence_withdraw(request: HttpRequest, uuid: Any, verb: str) -> HttpRespons
     return render(request, "campaigns/evidence_withdraw.html", context)
 
 
-def _my_subscriptions(request: HttpRequest) -> Any:
+def _my_subscriptions(request: AuthenticatedHttpRequest) -> Any:
     return selectors.report_subscription_list(user=request.user, received=True).order_by("pk")
 
 
 @login_required
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SubscriptionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         created = perform(
@@ -336,7 +337,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_download(request: HttpRequest, uuid: Any, fmt: str) -> HttpResponse:
+def report_download(request: AuthenticatedHttpRequest, uuid: Any, fmt: str) -> HttpResponse:
     """The subscription's latest complete period as HTML or PDF, as the e-mail shows it."""
     subscription = get_object_or_404(_my_subscriptions(request), uuid=uuid)
     report = selectors.report_latest(subscription=subscription, now=timezone.now())
@@ -392,7 +393,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "save_form": save_form,
-        "saved_filters": request.user.saved_filters.all(),
+        "saved_filters": SavedFilter.objects.filter(owner_id=request.user.pk),
     }
     return render(request, "campaigns/activity_list.html", context)
 
@@ -400,7 +401,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def saved_filter_delete(request: HttpRequest, uuid: Any) -> HttpResponse:
-    saved = get_object_or_404(request.user.saved_filters.all(), uuid=uuid)
+    saved = get_object_or_404(SavedFilter.objects.filter(owner_id=request.user.pk), uuid=uuid)
     deleted = perform(
         request, lambda: services.saved_filter_delete(saved_filter=saved, actor=request.user)
     )

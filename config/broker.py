@@ -48,7 +48,9 @@ class AtomicFilesystemChannel(filesystem.Channel):
         os.makedirs(folder, exist_ok=True)
         return folder
 
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # The signature of the filesystem channel's own ``_put``, which kombu's typed base
+    # ``AbstractChannel`` declares with the argument named ``message``.
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """Put ``payload`` onto ``queue``: written and fsynced aside, then renamed in."""
         # kombu's own name: readers order messages by it and pick their queue's from it.
         name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"

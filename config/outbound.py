@@ -198,7 +198,7 @@ def check_url(url: str) -> None:
         resolve(where)
 
 
-def _connect_pinned(addresses: tuple[str, ...], port: int, timeout: float) -> socket.socket:
+def _connect_pinned(addresses: tuple[str, ...], port: int, timeout: float | None) -> socket.socket:
     """A TCP connection to the first checked address that answers."""
     error: OSError = OSError("no address to connect to")
     for address in addresses:

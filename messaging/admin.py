@@ -1,12 +1,17 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdmin, ReadOnlyInline, ServiceAdminMixin, TeamScopedAdminMixin
+from accounts.admin import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceAdminMixin,
+    TeamScopedAdminMixin,
+    staff_user,
+)
+from accounts.models import User
 from messaging import services
 from messaging.models import Citation, EvidenceItem, Message, MessageRevision, Theme
 
@@ -37,7 +42,7 @@ class EvidenceItemAdmin(TeamScopedAdminMixin, ServiceAdminMixin, ReadOnlyAdmin):
             request,
             queryset,
             "verified",
-            lambda e: services.evidence_verify(evidence=e, actor=request.user),
+            lambda e: services.evidence_verify(evidence=e, actor=staff_user(request)),
         )
 
 
@@ -58,7 +63,7 @@ class MessageAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 
 @admin.register(MessageRevision)
 class MessageRevisionAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(message__in=Message.objects.visible_to(user))
 
     list_display = ("message", "version", "edited_by", "edited_at")
@@ -67,7 +72,7 @@ class MessageRevisionAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
-    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+    def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(message__in=Message.objects.visible_to(user))
 
     list_display = ("message", "evidence", "sentence")

@@ -4,21 +4,21 @@ Admiralty rating and verification status, and the citations that tie a message t
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Self
 
 import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Marking, Team
+from accounts.models import Marking, Team, User
 from accounts.permissions import team_roles
 from accounts.validators import validate_language_tag
 from audiences.models import Audience
 
 
-class LibraryItemQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> LibraryItemQuerySet:
+class LibraryItemQuerySet[M: LibraryItem](models.QuerySet[M]):
+    def visible_to(self, user: User) -> Self:
         """Items the user may see under TLP 2.0 (see ``accounts.permissions``)."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
@@ -27,7 +27,8 @@ class LibraryItemQuerySet(models.QuerySet):
         if teams:
             visible |= Q(marking=Marking.GREEN)
             visible |= Q(marking__in=[Marking.AMBER, Marking.RED], owner_team__in=teams)
-            amber_shared = self.model.shared_with.through.objects.filter(team__in=teams)
+            # The auto-created through model has ``objects``; django-stubs types it as Model.
+            amber_shared = self.model.shared_with.through.objects.filter(team__in=teams)  # type: ignore[attr-defined]
             visible |= Q(
                 marking=Marking.AMBER,
                 pk__in=amber_shared.values(f"{self.model._meta.model_name}_id"),
@@ -78,8 +79,8 @@ class Theme(LibraryItem):
         return self.title
 
 
-class EvidenceQuerySet(LibraryItemQuerySet):
-    def usable(self) -> EvidenceQuerySet:
+class EvidenceQuerySet(LibraryItemQuerySet["EvidenceItem"]):
+    def usable(self) -> Self:
         """Neither disputed nor retracted: may back a submitted message."""
         return self.exclude(status__in=EvidenceItem.WITHDRAWN)
 
@@ -131,7 +132,9 @@ class EvidenceItem(LibraryItem):
     snapshot = models.TextField(blank=True)
     snapshot_fetched_at = models.DateTimeField(null=True, blank=True)
 
-    objects = EvidenceQuerySet.as_manager()
+    # The plugin declares the inherited ``objects`` a ClassVar, and an ``as_manager()`` type
+    # cannot be written down to declare this one so (django-stubs #1713).
+    objects = EvidenceQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["-created_at"]

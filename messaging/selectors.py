@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from accounts.models import User
 from messaging.models import Citation, EvidenceItem, Message, Theme
 
 # "simple": no stemming, so claims in Russian, Romanian or Kazakh match as typed.
@@ -20,7 +19,7 @@ _VECTOR = (
 
 def evidence_search(
     *,
-    user: Any,
+    user: User,
     text: str = "",
     status: str = "",
     reliability: str = "",
@@ -50,7 +49,7 @@ def evidence_search(
     ).order_by("-created_at", "pk")
 
 
-def messages_citing(*, evidence: EvidenceItem, user: Any) -> QuerySet[Message]:
+def messages_citing(*, evidence: EvidenceItem, user: User) -> QuerySet[Message]:
     """The messages the user may see that cite this evidence, with the sentence each backs."""
     return (
         Message.objects.visible_to(user)
@@ -60,17 +59,17 @@ def messages_citing(*, evidence: EvidenceItem, user: Any) -> QuerySet[Message]:
     )
 
 
-def theme_list(*, user: Any) -> QuerySet[Theme]:
+def theme_list(*, user: User) -> QuerySet[Theme]:
     """Themes the user may see."""
     return Theme.objects.visible_to(user).select_related("owner_team")
 
 
-def evidence_list(*, user: Any) -> QuerySet[EvidenceItem]:
+def evidence_list(*, user: User) -> QuerySet[EvidenceItem]:
     """Evidence the user may see, with who last changed its verification."""
     return EvidenceItem.objects.visible_to(user).select_related("owner_team", "status_changed_by")
 
 
-def visible_citations(*, user: Any) -> QuerySet[Citation]:
+def visible_citations(*, user: User) -> QuerySet[Citation]:
     """Citations of evidence the user may see: a message visible to a team must not reveal
     the claim of a more restricted item it cites."""
     return Citation.objects.filter(
@@ -78,7 +77,7 @@ def visible_citations(*, user: Any) -> QuerySet[Citation]:
     ).select_related("evidence", "evidence__status_changed_by")
 
 
-def message_list(*, user: Any) -> QuerySet[Message]:
+def message_list(*, user: User) -> QuerySet[Message]:
     """Messages the user may see, with their theme, audience and the citations the user may
     see (the rest only counted); a fixed number of queries, whatever the count."""
     return (

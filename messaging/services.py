@@ -22,7 +22,7 @@ from accounts.errors import (
     RuleViolation,
     full_clean,
 )
-from accounts.models import Marking, Team
+from accounts.models import Marking, Team, User
 from accounts.permissions import require
 from audiences.models import Audience
 from messaging.models import Citation, EvidenceItem, LibraryItem, Message, MessageRevision, Theme
@@ -39,7 +39,7 @@ EVIDENCE_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def _require_team_role(actor: Any, team: Team) -> None:
+def _require_team_role(actor: User, team: Team) -> None:
     require(actor, "messaging.edit", _OwnedBy(team))
 
 
@@ -56,7 +56,7 @@ class _OwnedBy:
 @transaction.atomic
 def theme_create(
     *,
-    actor: Any,
+    actor: User,
     owner_team: Team,
     title: str,
     summary: str,
@@ -89,7 +89,7 @@ def theme_create(
 @transaction.atomic
 def evidence_create(
     *,
-    actor: Any,
+    actor: User,
     owner_team: Team,
     claim: str,
     source_url: str,
@@ -122,7 +122,7 @@ def evidence_create(
 
 
 def _evidence_set_status(
-    *, evidence: EvidenceItem, actor: Any, status: str, reason: str
+    *, evidence: EvidenceItem, actor: User, status: str, reason: str
 ) -> EvidenceItem:
     require(actor, "messaging.verify", evidence)
     if status in EvidenceItem.WITHDRAWN and not reason.strip():
@@ -156,7 +156,7 @@ def _evidence_set_status(
 
 
 @transaction.atomic
-def evidence_verify(*, evidence: EvidenceItem, actor: Any, reason: str = "") -> EvidenceItem:
+def evidence_verify(*, evidence: EvidenceItem, actor: User, reason: str = "") -> EvidenceItem:
     """Mark evidence verified (reviewer or lead of its owner team)."""
     return _evidence_set_status(
         evidence=evidence, actor=actor, status=Status.VERIFIED, reason=reason
@@ -164,7 +164,7 @@ def evidence_verify(*, evidence: EvidenceItem, actor: Any, reason: str = "") -> 
 
 
 @transaction.atomic
-def evidence_dispute(*, evidence: EvidenceItem, actor: Any, reason: str) -> EvidenceItem:
+def evidence_dispute(*, evidence: EvidenceItem, actor: User, reason: str) -> EvidenceItem:
     """Mark evidence disputed; approved activities citing it are recalled."""
     return _evidence_set_status(
         evidence=evidence, actor=actor, status=Status.DISPUTED, reason=reason
@@ -172,7 +172,7 @@ def evidence_dispute(*, evidence: EvidenceItem, actor: Any, reason: str) -> Evid
 
 
 @transaction.atomic
-def evidence_retract(*, evidence: EvidenceItem, actor: Any, reason: str) -> EvidenceItem:
+def evidence_retract(*, evidence: EvidenceItem, actor: User, reason: str) -> EvidenceItem:
     """Retract evidence for good; approved activities citing it are recalled."""
     return _evidence_set_status(
         evidence=evidence, actor=actor, status=Status.RETRACTED, reason=reason
@@ -182,7 +182,7 @@ def evidence_retract(*, evidence: EvidenceItem, actor: Any, reason: str) -> Evid
 @transaction.atomic
 def message_create(
     *,
-    actor: Any,
+    actor: User,
     theme: Theme,
     language: str,
     headline: str,
@@ -224,7 +224,7 @@ _TEXT_FIELDS = ("headline", "body", "call_to_action")
 
 
 @transaction.atomic
-def message_update(*, message: Message, actor: Any, **changes: str) -> Message:
+def message_update(*, message: Message, actor: User, **changes: str) -> Message:
     """Edit a message's text: a new version is kept, and activities approved with the old text
     go back for review."""
     unknown = set(changes) - set(_TEXT_FIELDS)
@@ -250,7 +250,7 @@ def message_update(*, message: Message, actor: Any, **changes: str) -> Message:
     return locked
 
 
-def _revision(message: Message, actor: Any) -> None:
+def _revision(message: Message, actor: User) -> None:
     MessageRevision.objects.create(
         message=message,
         version=message.version,
@@ -261,7 +261,7 @@ def _revision(message: Message, actor: Any) -> None:
     )
 
 
-def _cite(*, message: Message, evidence: EvidenceItem, sentence: str, actor: Any) -> Citation:
+def _cite(*, message: Message, evidence: EvidenceItem, sentence: str, actor: User) -> Citation:
     # Read the evidence afresh under a row lock: a caller's copy may predate a retraction, and
     # a retraction racing with this citation must wait for it (then recall what it backs).
     evidence = EvidenceItem.objects.select_for_update().get(pk=evidence.pk)
@@ -279,7 +279,7 @@ def _cite(*, message: Message, evidence: EvidenceItem, sentence: str, actor: Any
 
 @transaction.atomic
 def citation_add(
-    *, message: Message, evidence: EvidenceItem, sentence: str, actor: Any
+    *, message: Message, evidence: EvidenceItem, sentence: str, actor: User
 ) -> Citation:
     """Cite evidence for a sentence of the message (evidence the actor may see, not retracted)."""
     locked = Message.objects.select_for_update().get(pk=message.pk)
@@ -296,7 +296,7 @@ def citation_add(
 
 
 @transaction.atomic
-def citation_remove(*, citation: Citation, actor: Any) -> None:
+def citation_remove(*, citation: Citation, actor: User) -> None:
     """Remove a citation; activities approved with it go back for review."""
     message = Message.objects.select_for_update().get(pk=citation.message_id)
     require(actor, "messaging.edit", message)
@@ -322,7 +322,7 @@ _THEME_FIELDS = ("title", "summary", "key_points", "tags", "marking")
 
 
 @transaction.atomic
-def theme_update(*, theme: Theme, actor: Any, **changes: Any) -> Theme:
+def theme_update(*, theme: Theme, actor: User, **changes: Any) -> Theme:
     """Edit a theme (planner, reviewer or lead of its owner team)."""
     unknown = set(changes) - set(_THEME_FIELDS)
     if unknown:
@@ -369,7 +369,7 @@ _EVIDENCE_CONTENT = (
 
 
 @transaction.atomic
-def evidence_update(*, evidence: EvidenceItem, actor: Any, **changes: Any) -> EvidenceItem:
+def evidence_update(*, evidence: EvidenceItem, actor: User, **changes: Any) -> EvidenceItem:
     """Correct an evidence item (planner, reviewer or lead of its owner team). Its content can
     change only while nobody vouches for it (unverified or disputed); verified evidence is
     disputed first, retracted evidence is final. The marking may change until retraction."""
@@ -490,7 +490,9 @@ def _insert_evidence(items: list[EvidenceItem]) -> None:
         )
         ids = [pk for (pk,) in cursor.fetchall()]
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in [EvidenceItem._meta.pk, *fields])
+        # Concrete fields (the pk among them) always have a column; django-stubs types
+        # ``Field.column`` optional for the non-concrete ones.
+        columns = ", ".join(quote(f.column) for f in [EvidenceItem._meta.pk, *fields])  # type: ignore[arg-type]
         with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
             for item, pk in zip(items, ids, strict=True):
                 item.pk = pk
@@ -502,7 +504,7 @@ def _insert_evidence(items: list[EvidenceItem]) -> None:
 
 @transaction.atomic
 def evidence_import(
-    *, actor: Any, owner_team: Team, content: str, max_rows: int | None = IMPORT_MAX_ROWS
+    *, actor: User, owner_team: Team, content: str, max_rows: int | None = IMPORT_MAX_ROWS
 ) -> list[EvidenceItem]:
     """Import evidence items from CSV text (a header row naming ``IMPORT_COLUMNS``): all rows or
     none. Every problem is reported with its row (as numbered in a spreadsheet, the header
@@ -540,7 +542,7 @@ class _PreviewOnly(Exception):
     """Raised inside the preview's savepoint to roll back what the import wrote."""
 
 
-def evidence_import_preview(*, actor: Any, owner_team: Team, content: str) -> list[dict[str, str]]:
+def evidence_import_preview(*, actor: User, owner_team: Team, content: str) -> list[dict[str, str]]:
     """Run the import exactly as ``evidence_import`` would — same checks, same errors (raised as
     ``InvalidInput``) — then roll it back: what the rows would become, with nothing saved."""
     preview: list[dict[str, str]] = []

@@ -7,11 +7,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.errors import DomainError, InvalidInput
+from accounts.http import AuthenticatedHtmxRequest, AuthenticatedHttpRequest
 from accounts.models import Team
 from accounts.permissions import may, team_ids
 from accounts.validators import uuid_or_none
@@ -23,7 +24,7 @@ PAGE_SIZE = 25
 
 
 @login_required
-def evidence_list(request: HttpRequest) -> HttpResponse:
+def evidence_list(request: AuthenticatedHtmxRequest) -> HttpResponse:
     params = request.GET
     credibility = params.get("credibility", "")
     items = selectors.evidence_search(
@@ -50,7 +51,7 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def evidence_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
+def evidence_detail(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     evidence = get_object_or_404(
         EvidenceItem.objects.visible_to(request.user).select_related(
             "owner_team", "status_changed_by"
@@ -69,7 +70,7 @@ def evidence_detail(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def evidence_verify(request: HttpRequest, uuid: Any) -> HttpResponse:
+def evidence_verify(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     evidence = get_object_or_404(EvidenceItem.objects.visible_to(request.user), uuid=uuid)
     reason = request.POST.get("reason", "")
     if perform(
@@ -81,12 +82,13 @@ def evidence_verify(request: HttpRequest, uuid: Any) -> HttpResponse:
 
 
 @login_required
-def evidence_import(request: HttpRequest) -> HttpResponse:
+def evidence_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a CSV, see what it would create or every row's errors, then import all or none."""
     teams = Team.objects.filter(pk__in=team_ids(request.user)).order_by("name")
     context: dict[str, Any] = {"teams": teams, "columns": services.IMPORT_COLUMNS}
     if request.method == "POST":
-        team = teams.filter(uuid=request.POST.get("team") or None).first()
+        # ``uuid=None`` matches no team (the column is never null); the stubs allow no None.
+        team = teams.filter(uuid=request.POST.get("team") or None).first()  # type: ignore[misc]
         upload = request.FILES.get("file")
         content = (
             upload.read().decode("utf-8", errors="replace")
@@ -125,7 +127,9 @@ def _row_order(item: tuple[str, list[str]]) -> tuple[int, str]:
     return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0, item[0])
 
 
-def _citations_panel(request: HttpRequest, message: Message | None, **extra: Any) -> HttpResponse:
+def _citations_panel(
+    request: AuthenticatedHttpRequest, message: Message | None, **extra: Any
+) -> HttpResponse:
     context: dict[str, Any] = {"message": message, **extra}
     if message is not None:
         context["citations"] = selectors.visible_citations(user=request.user).filter(
@@ -142,7 +146,7 @@ def _citations_panel(request: HttpRequest, message: Message | None, **extra: Any
 
 
 @login_required
-def message_citations(request: HttpRequest) -> HttpResponse:
+def message_citations(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The evidence picker of the activity editor: the chosen message's citations (what the
     evidence gate will look at) and a form to cite more. Swapped in by htmx."""
     uuid = uuid_or_none(request.GET.get("message"))
@@ -152,11 +156,12 @@ def message_citations(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def message_cite(request: HttpRequest, uuid: Any) -> HttpResponse:
+def message_cite(request: AuthenticatedHttpRequest, uuid: Any) -> HttpResponse:
     message = get_object_or_404(Message.objects.visible_to(request.user), uuid=uuid)
     evidence = (
         EvidenceItem.objects.visible_to(request.user)
-        .filter(uuid=uuid_or_none(request.POST.get("evidence")))
+        # ``uuid=None`` matches no evidence (the column is never null); the stubs allow no None.
+        .filter(uuid=uuid_or_none(request.POST.get("evidence")))  # type: ignore[misc]
         .first()
     )
     sentence = request.POST.get("sentence", "")

@@ -72,7 +72,9 @@ class MeOutput(UserRef):
 
     @extend_schema_field(MembershipOutput(many=True))
     def get_memberships(self, user: User) -> list[dict[str, Any]]:
-        return MembershipOutput(self.context["memberships"], many=True).data
+        # ``many=True`` makes a ListSerializer, whose data is a list; the stubs type the
+        # constructor's result as the Serializer itself.
+        return MembershipOutput(self.context["memberships"], many=True).data  # type: ignore[return-value]
 
 
 class MemberOutput(serializers.Serializer):

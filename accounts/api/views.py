@@ -21,6 +21,7 @@ from accounts.api.serializers import (
     TokenCreatedOutput,
     TokenOutput,
 )
+from accounts.http import AuthenticatedRequest
 from config.api.serializers import render, validated
 from config.api.throttling import LoginRateThrottle
 
@@ -29,6 +30,8 @@ class LockedOut(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "locked_out"
     default_detail = "Too many failed logins for this account from this address; try later."
+    # Set per instance, as DRF's Throttled does: DRF's handler turns it into Retry-After.
+    wait: float
 
 
 class LoginView(APIView):
@@ -81,6 +84,8 @@ class LoginView(APIView):
 class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own live tokens; revoking one makes it stop working at once."""
 
+    request: AuthenticatedRequest  # DRF's default IsAuthenticated let it in
+
     serializer_class = TokenOutput
     lookup_field = "uuid"
     lookup_url_kwarg = "id"
@@ -93,7 +98,7 @@ class TokenViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.token_list(user=self.request.user)
 
     @extend_schema(operation_id="auth_tokens_revoke", request=None, responses={204: None})
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def destroy(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         services.token_revoke(token=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -103,7 +108,7 @@ class MeView(APIView):
     """Who the token belongs to, and their teams and roles."""
 
     @extend_schema(operation_id="me_retrieve", responses=MeOutput)
-    def get(self, request: Request, version: str) -> Response:
+    def get(self, request: AuthenticatedRequest, version: str) -> Response:
         memberships = selectors.membership_list(user=request.user)
         return Response(render(MeOutput, request.user, request, memberships=memberships))
 
@@ -111,6 +116,8 @@ class MeView(APIView):
 @extend_schema(tags=["auth"])
 class TeamViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's teams and their members (ids to name recipients and officers)."""
+
+    request: AuthenticatedRequest  # DRF's default IsAuthenticated let it in
 
     serializer_class = TeamOutput
     filter_backends: list[Any] = []

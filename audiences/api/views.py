@@ -7,9 +7,9 @@ from typing import Any
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.http import AuthenticatedRequest
 from audiences import selectors, services
 from audiences.api.serializers import (
     AudienceOutput,
@@ -73,13 +73,13 @@ class ChannelViewSet(ReadViewSet):
         return selectors.channel_list(user=self.request.user)
 
     @extend_schema(request=ChannelCreateInput, responses={201: ChannelOutput})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         data = validated(ChannelCreateInput, request)
         channel = services.channel_create(actor=request.user, **data)
         return Response(render(ChannelOutput, channel, request), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ChannelUpdateInput, responses=ChannelOutput)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         channel = self.get_object()
         data = validated(ChannelUpdateInput, request)
         channel = services.channel_update(channel=channel, actor=request.user, **data)

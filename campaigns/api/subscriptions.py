@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.http import AuthenticatedRequest
 from campaigns import selectors, services
 from campaigns.api.serializers import (
     SubscriptionCreateInput,
@@ -93,13 +94,13 @@ class SubscriptionViewSet(ReadViewSet):
         return response
 
     @extend_schema(request=SubscriptionCreateInput, responses={201: SubscriptionOutput})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         data = validated(SubscriptionCreateInput, request)
         subscription = services.report_subscription_create(actor=request.user, **data)
         return self._render(subscription, status.HTTP_201_CREATED)
 
     @extend_schema(request=SubscriptionUpdateInput, responses=SubscriptionOutput)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         subscription = self.get_object()
         data = validated(SubscriptionUpdateInput, request)
         subscription = services.report_subscription_update(

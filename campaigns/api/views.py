@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.db import joins_as_written
+from accounts.http import AuthenticatedRequest
 from campaigns import exports, selectors, services
 from campaigns.api.serializers import (
     ActivityCreateInput,
@@ -82,14 +83,14 @@ class CampaignViewSet(ReadViewSet):
         return Response(render(CampaignOutput, fresh, self.request), status=code)
 
     @extend_schema(request=CampaignCreateInput, responses={201: CampaignOutput})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Start a campaign with the default approval policy (evidence review, sign-off)."""
         data = validated(CampaignCreateInput, request)
         campaign = services.campaign_create(actor=request.user, **data)
         return self._render(campaign, status.HTTP_201_CREATED)
 
     @extend_schema(request=CampaignUpdateInput, responses=CampaignOutput)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Change the campaign's framing (planner or lead of its owner team)."""
         campaign = self.get_object()
         data = validated(CampaignUpdateInput, request)
@@ -99,7 +100,7 @@ class CampaignViewSet(ReadViewSet):
         operation_id="campaigns_set_status", request=CampaignStatusInput, responses=CampaignOutput
     )
     @action(detail=True, methods=["post"], url_path="status")
-    def set_status(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def set_status(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Move the campaign from planning to active to closed (a lead's decision)."""
         campaign = self.get_object()
         data = validated(CampaignStatusInput, request)
@@ -113,7 +114,7 @@ class CampaignViewSet(ReadViewSet):
         "time (with VTIMEZONE definitions).",
     )
     @action(detail=True, methods=["get"], renderer_classes=[CalendarRenderer])
-    def schedule(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def schedule(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         campaign = self.get_object()
         activities = selectors.activity_list(user=request.user).filter(campaign=campaign)
         body = exports.schedule_ics(campaign, activities.order_by("scheduled_at", "pk"))
@@ -234,14 +235,14 @@ class ActivityViewSet(ReadViewSet):
         return Response(render(ActivityOutput, fresh, self.request), status=code)
 
     @extend_schema(request=ActivityCreateInput, responses={201: ActivityOutput})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Draft an activity; give the time in the audience's local time or in UTC."""
         data = validated(ActivityCreateInput, request)
         activity = services.activity_create(actor=request.user, **data)
         return self._render(activity, status.HTTP_201_CREATED)
 
     @extend_schema(request=ActivityUpdateInput, responses=ActivityOutput)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Edit an activity. Changing what goes out after review (audience, segment, message,
         channel, time) sends it back to `changes_requested`: approved means frozen."""
         activity, data = self._load(request, ActivityUpdateInput)
@@ -254,7 +255,7 @@ class ActivityViewSet(ReadViewSet):
         examples=[_VERSION_EXAMPLE],
     )
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def submit(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Send for review. Refused (422) unless the message cites evidence, none withdrawn."""
         activity, _ = self._load(request, VersionInput)
         return self._render(services.activity_submit(activity=activity, actor=request.user))
@@ -263,7 +264,7 @@ class ActivityViewSet(ReadViewSet):
         operation_id="activities_approve", request=ApproveInput, responses=ActivityOutput
     )
     @action(detail=True, methods=["post"])
-    def approve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def approve(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Approve the current step. Four eyes: never your own work, never two steps of one
         round; the evidence review needs every cited item verified."""
         activity, data = self._load(request, ApproveInput)
@@ -277,7 +278,7 @@ class ActivityViewSet(ReadViewSet):
         responses=ActivityOutput,
     )
     @action(detail=True, methods=["post"], url_path="request-changes")
-    def request_changes(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def request_changes(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Send an activity in review back to its owner, saying what must change."""
         activity, data = self._load(request, RequestChangesInput)
         return self._render(
@@ -286,7 +287,7 @@ class ActivityViewSet(ReadViewSet):
 
     @extend_schema(operation_id="activities_cancel", request=CancelInput, responses=ActivityOutput)
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def cancel(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Cancel an activity that has not gone out; it will never be dispatched."""
         activity, data = self._load(request, CancelInput)
         return self._render(services.activity_cancel(activity=activity, actor=request.user, **data))
@@ -295,7 +296,7 @@ class ActivityViewSet(ReadViewSet):
         operation_id="activities_outcome", request=OutcomeInput, responses=ActivityOutput
     )
     @action(detail=True, methods=["post"])
-    def outcome(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def outcome(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Record (or correct) what a dispatched activity achieved; it becomes `completed`."""
         activity, data = self._load(request, OutcomeInput)
         services.activity_record_outcome(activity=activity, actor=request.user, **data)
@@ -303,7 +304,7 @@ class ActivityViewSet(ReadViewSet):
 
     @extend_schema(operation_id="activities_retry", request=VersionInput, responses=ActivityOutput)
     @action(detail=True, methods=["post"])
-    def retry(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retry(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Send a failed activity again: back to `approved`, picked up by the next dispatch
         tick. Refused (422) if what would go out differs from what was approved, or its
         evidence is no longer verified."""
@@ -314,7 +315,7 @@ class ActivityViewSet(ReadViewSet):
         operation_id="activities_mark_done", request=MarkDoneInput, responses=ActivityOutput
     )
     @action(detail=True, methods=["post"], url_path="mark-done")
-    def mark_done(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def mark_done(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """The responsible officer (or a planner) reports a manual activity carried out."""
         activity, data = self._load(request, MarkDoneInput)
         return self._render(
@@ -349,6 +350,8 @@ class ActivityViewSet(ReadViewSet):
 class EvidencePacketViewSet(viewsets.GenericViewSet):
     """Served by campaigns: the packet joins messaging's evidence with the approvals."""
 
+    request: AuthenticatedRequest  # DRF's default IsAuthenticated let it in
+
     lookup_field = "uuid"
     lookup_url_kwarg = "id"
     filter_backends: list[Any] = []
@@ -358,7 +361,7 @@ class EvidencePacketViewSet(viewsets.GenericViewSet):
         return message_list(user=self.request.user)
 
     @extend_schema(operation_id="messages_evidence_packet", responses=EvidencePacketOutput)
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retrieve(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Claims → cited evidence → Admiralty rating, verification (who, when, why) → the
         approvals of activities sending the message (who, which step, when)."""
         packet = selectors.evidence_packet(message=self.get_object(), user=request.user)

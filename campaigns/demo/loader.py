@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -139,16 +140,16 @@ class Story:
         """Every step with its moment, in time order (ties in the order written)."""
         steps: list[tuple[datetime, Step]] = [(self.at(data.WORLD_AT), self.world)]
         for key, spec in data.CHANNELS.items():
-            steps.append((self.at(spec["at"]), lambda k=key, s=spec: self.channel(k, s)))
+            steps.append((self.at(spec["at"]), partial(self.channel, key, spec)))
         for key, spec in data.THEMES.items():
-            steps.append((self.at(spec["at"]), lambda k=key, s=spec: self.theme(k, s)))
+            steps.append((self.at(spec["at"]), partial(self.theme, key, spec)))
         for key, spec in data.EVIDENCE.items():
             for when, verb in spec["story"]:
-                steps.append((self.at(when), lambda k=key, v=verb: self.evidence_step(k, v)))
+                steps.append((self.at(when), partial(self.evidence_step, key, verb)))
         steps.append((self.at(data.CAMPAIGN["at"]), self.create_campaign))
         steps.append((self.at(data.CAMPAIGN["activated"]), self.activate_campaign))
         for key, spec in data.MESSAGES.items():
-            steps.append((self.at(spec["at"]), lambda k=key, s=spec: self.message(k, s)))
+            steps.append((self.at(spec["at"]), partial(self.message, key, spec)))
         for index, spec in enumerate(data.ACTIVITIES):
             steps += self.activity_steps(index, spec)
         steps.append((self.at(data.REPORT["at"]), self.report))
@@ -286,14 +287,12 @@ class Story:
                 attempts = settings.CANDOR_DISPATCH_MAX_RETRIES + 1
                 for number in range(1, attempts + 1):
                     final = number == attempts
-                    steps.append(
-                        (moment, lambda i=index, f=final, a=args: self.attempt_fails(i, f, a))
-                    )
+                    steps.append((moment, partial(self.attempt_fails, index, final, args)))
                     moment += timedelta(
                         seconds=settings.CANDOR_DISPATCH_RETRY_BACKOFF * 2 ** (number - 1)
                     )
             else:
-                steps.append((moment, lambda i=index, v=verb, a=args: self.act(i, v, a)))
+                steps.append((moment, partial(self.act, index, verb, args)))
         return steps
 
     def act(self, index: int, verb: str, args: dict[str, Any]) -> None:
@@ -327,13 +326,13 @@ class Story:
         elif verb == "outcome":
             services.activity_record_outcome(activity=activity, actor=actor, **rest)
         else:
-            transition = {
+            transitions: dict[str, Callable[..., OutreachActivity]] = {
                 "submit": services.activity_submit,
                 "approve": services.activity_approve,
                 "request_changes": services.activity_request_changes,
                 "cancel": services.activity_cancel,
-            }[verb]
-            transition(activity=activity, actor=actor, **rest)
+            }
+            transitions[verb](activity=activity, actor=actor, **rest)
 
     def attempt_fails(self, index: int, final: bool, args: dict[str, Any]) -> None:
         """One attempt of the dispatcher (claiming the activity on the first), refused by the

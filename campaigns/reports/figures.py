@@ -72,7 +72,7 @@ def report_build(
         Link(name=name, url=_campaign_url(campaign_uuid))
         for campaign_uuid, name in campaigns.order_by("name").values_list("uuid", "name")
     ]
-    if subscription.campaign_id:
+    if subscription.campaign is not None:
         scope_kind, scope_url = "campaign", _campaign_url(subscription.campaign.uuid)
     else:
         scope_kind = "team"

@@ -8,7 +8,7 @@ import uuid as uuid_module
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -152,7 +152,17 @@ def dispatched(f: Frame) -> tuple[list[DispatchedRow], Outcomes]:
         if g["n"]
     ]
 
-    def total(name: str) -> int:
+    def total(
+        name: Literal[
+            "n",
+            "with_outcome",
+            "reach",
+            "engagement",
+            "previous_n",
+            "previous_reach",
+            "previous_engagement",
+        ],
+    ) -> int:
         return sum(g[name] for g in groups)
 
     outcomes = Outcomes(
@@ -261,7 +271,7 @@ def evidence(f: Frame) -> tuple[dict[str, int], list[EvidenceLine]]:
         "source_url",
     )
     counts = dict.fromkeys([Status.VERIFIED, Status.DISPUTED, Status.RETRACTED], 0)
-    lines = []
+    lines: list[EvidenceLine] = []
     for claim, reliability, credibility, publisher, status, at, reason, url in rows:
         counts[status] += 1
         if len(lines) < f.limit:
@@ -351,15 +361,16 @@ def coverage(f: Frame) -> tuple[int, int, list[GapLine]]:
         .annotate(
             audience_id=F("campaign__audiences"), audience_name=F("campaign__audiences__name")
         )
-        .filter(audience_id__isnull=False)
+        # The plugin resolves lookups on the through model's fields only, not its annotations.
+        .filter(audience_id__isnull=False)  # type: ignore[misc]
         .annotate(covered=covered)
     )
     # Pairs are campaigns × themes × audiences (configuration, not activity volume): one
     # query reads them all with their coverage, rather than one to count and one to list.
     rows = list(
-        pairs.values_list("campaign__name", "audience_name", "theme__title", "covered").order_by(
-            "campaign__name", "audience_name", "theme__title"
-        )
+        pairs.values_list(  # type: ignore[misc]  # as above: an annotation's name
+            "campaign__name", "audience_name", "theme__title", "covered"
+        ).order_by("campaign__name", "audience_name", "theme__title")
     )
     gaps = [
         GapLine(campaign=campaign, audience=audience, theme=theme)

@@ -77,7 +77,7 @@ def _check(subscription: ReportSubscription, recipients: list[User]) -> None:
 @transaction.atomic
 def report_subscription_create(
     *,
-    actor: Any,
+    actor: User,
     cadence: str,
     send_time: time,
     timezone: str,
@@ -116,7 +116,7 @@ def report_subscription_create(
 
 @transaction.atomic
 def report_subscription_update(
-    *, subscription: ReportSubscription, actor: Any, **changes: Any
+    *, subscription: ReportSubscription, actor: User, **changes: Any
 ) -> ReportSubscription:
     """Change one's own subscription: cadence, time, recipients, or pause it."""
     unknown = set(changes) - set(_FIELDS)

@@ -93,6 +93,7 @@ def scope_campaigns(subscription: ReportSubscription) -> QuerySet[Campaign]:
     visible = Campaign.objects.visible_to(subscription.owner)
     if subscription.campaign_id:
         return visible.filter(pk=subscription.campaign_id)
+    assert subscription.team_id is not None, "a check constraint: a team when no campaign"
     shared = Campaign.collaborating_teams.through.objects.filter(team_id=subscription.team_id)
     return visible.filter(
         Q(owner_team_id=subscription.team_id) | Q(pk__in=shared.values("campaign_id"))

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from accounts.audit import audit_context
 from accounts.errors import Conflict, InvalidTransition
+from accounts.models import User
 from campaigns.models import (
     ActivityEvent,
     ActivityStatus,
@@ -120,7 +121,7 @@ def new_event(
     locked: OutreachActivity,
     *,
     kind: str,
-    actor: Any,
+    actor: User,
     from_status: str,
     comment: str = "",
     changes: dict[str, Any] | None = None,
@@ -147,7 +148,7 @@ def record(locked: OutreachActivity, *, notify: bool = True, **details: Any) -> 
     return saved
 
 
-def audited(actor: Any, action: str) -> AbstractContextManager[Any]:
+def audited(actor: User, action: str) -> AbstractContextManager[Any]:
     """The audit context for trigger-written history (PostgreSQL) within one transition."""
     # ``transition``, not ``action``: pghistory merges nested contexts, and a recall runs inside
     # the evidence service's context, whose ``action`` must survive.

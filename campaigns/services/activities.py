@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.errors import InvalidInput, RuleViolation
+from accounts.models import User
 from accounts.permissions import may, require
 from audiences.models import Audience, Channel, Segment
 from campaigns.models import (
@@ -38,6 +39,7 @@ def _resolve_time(
     if (scheduled_at is None) == (local is None):
         raise InvalidInput({"scheduled_at": ["Give the time either in UTC or in local time."]})
     if local is None:
+        assert scheduled_at is not None  # the check above: exactly one of the two was given
         return scheduled_at
     try:
         return audience.to_utc(local)
@@ -47,7 +49,7 @@ def _resolve_time(
 
 def _validate(
     *,
-    actor: Any,
+    actor: User,
     campaign: Campaign,
     audience: Audience,
     segment: Segment | None,
@@ -109,7 +111,7 @@ def _share_library(activity: OutreachActivity) -> None:
 @t.atomic
 def activity_create(
     *,
-    actor: Any,
+    actor: User,
     campaign: Campaign,
     title: str,
     audience: Audience,
@@ -160,7 +162,7 @@ def _describe(value: Any) -> Any:
 
 
 @t.atomic
-def activity_update(*, activity: OutreachActivity, actor: Any, **changes: Any) -> OutreachActivity:
+def activity_update(*, activity: OutreachActivity, actor: User, **changes: Any) -> OutreachActivity:
     """Edit an activity. A change to what goes out (audience, segment, message, channel, time)
     after review sends it back to ``changes_requested``: approved means frozen."""
     unknown = set(changes) - {*EDITABLE_FIELDS, "scheduled_local"}
@@ -216,7 +218,7 @@ def activity_update(*, activity: OutreachActivity, actor: Any, **changes: Any) -
 
 @t.atomic
 def activity_cancel(
-    *, activity: OutreachActivity, actor: Any, reason: str = ""
+    *, activity: OutreachActivity, actor: User, reason: str = ""
 ) -> OutreachActivity:
     """Cancel an activity that has not gone out; it will never be dispatched."""
     from campaigns.services.dispatch import cancel_guard
@@ -245,7 +247,7 @@ def _valid_url(value: object) -> bool:
 def activity_record_outcome(
     *,
     activity: OutreachActivity,
-    actor: Any,
+    actor: User,
     reach: int,
     engagement: int,
     pickups: Iterable[str] = (),
@@ -294,7 +296,7 @@ def activity_record_outcome(
 
 
 def _send_back(
-    activities: Iterable[OutreachActivity], *, kind: str, actor: Any, comment: str, changes: dict
+    activities: Iterable[OutreachActivity], *, kind: str, actor: User, comment: str, changes: dict
 ) -> list[OutreachActivity]:
     sent_back = []
     for locked in activities:
@@ -313,7 +315,7 @@ def _send_back(
 
 
 def _recall(
-    scope: Q, *, kind: str, actor: Any, comment: str, changes: dict[str, Any]
+    scope: Q, *, kind: str, actor: User, comment: str, changes: dict[str, Any]
 ) -> list[OutreachActivity]:
     """Send every reviewed, not yet dispatched activity in ``scope`` back for review. One lock
     order for everyone (by pk), and only the activity rows are locked: no deadlock between two
@@ -329,7 +331,7 @@ def _recall(
 
 @t.atomic
 def activity_recall_citing(
-    *, evidence: EvidenceItem, actor: Any, reason: str
+    *, evidence: EvidenceItem, actor: User, reason: str
 ) -> list[OutreachActivity]:
     """Retraction recall: every reviewed, not yet dispatched activity whose message cites the
     evidence goes back to ``changes_requested`` and its owner is told."""
@@ -344,7 +346,7 @@ def activity_recall_citing(
 
 @t.atomic
 def activity_recall_using(
-    *, message: Message, actor: Any, changes: dict[str, Any]
+    *, message: Message, actor: User, changes: dict[str, Any]
 ) -> list[OutreachActivity]:
     """A message changed after review: activities sending it go back for review."""
     return _recall(
@@ -358,7 +360,7 @@ def activity_recall_using(
 
 @t.atomic
 def activity_recall_in_campaign(
-    *, campaign: Campaign, actor: Any, changes: dict[str, Any]
+    *, campaign: Campaign, actor: User, changes: dict[str, Any]
 ) -> list[OutreachActivity]:
     """The campaign's speaker changed after review: its reviewed activities go back, since the
     approved content names the speaker (``attributed_to`` is part of the approved hash)."""
@@ -373,7 +375,7 @@ def activity_recall_in_campaign(
 
 @t.atomic
 def activity_recall_on_channel(
-    *, channel: Channel, actor: Any, changes: dict[str, Any]
+    *, channel: Channel, actor: User, changes: dict[str, Any]
 ) -> list[OutreachActivity]:
     """A channel's destination changed after review: activities sending through it go back."""
     return _recall(

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.errors import Conflict, InvalidInput, RuleViolation
+from accounts.models import User
 from accounts.permissions import require
 from campaigns import selectors
 from campaigns.models import (
@@ -59,7 +60,7 @@ def _evidence_gate(locked: OutreachActivity, *, all_verified: bool = False) -> N
         )
 
 
-def _four_eyes(locked: OutreachActivity, actor: Any) -> None:
+def _four_eyes(locked: OutreachActivity, actor: User) -> None:
     """Nobody approves a step of an activity they drafted or submitted, nor two steps of one
     round: each step is another person's judgement."""
     if actor.pk in (locked.owner_id, locked.submitted_by_id):
@@ -95,11 +96,12 @@ def _next_step(step: ApprovalStep) -> ApprovalStep | None:
     )
 
 
-def _decide(locked: OutreachActivity, actor: Any, verdict: str, comment: str) -> None:
+def _decide(locked: OutreachActivity, actor: User, verdict: str, comment: str) -> None:
     """The decision of the activity's current step. Under the row lock no second approval of
     the step can reach here; should one ever reach the database (another path, a bug), the
     unique constraint on (activity, step, round) refuses it and the caller gets Conflict."""
     step, round_ = locked.current_step, locked.review_round
+    assert step is not None  # guaranteed by the activity_in_review_has_step constraint
     try:
         # A savepoint, so the refused insert leaves the transaction usable for the error.
         with transaction.atomic():
@@ -124,7 +126,7 @@ def _decide(locked: OutreachActivity, actor: Any, verdict: str, comment: str) ->
 
 
 @transaction.atomic
-def activity_submit(*, activity: OutreachActivity, actor: Any) -> OutreachActivity:
+def activity_submit(*, activity: OutreachActivity, actor: User) -> OutreachActivity:
     """Send a draft for review; the evidence gate must pass."""
     locked = t.lock(activity)
     require(actor, "campaigns.plan", locked)
@@ -157,7 +159,7 @@ def activity_submit(*, activity: OutreachActivity, actor: Any) -> OutreachActivi
 
 @transaction.atomic
 def activity_approve(
-    *, activity: OutreachActivity, actor: Any, comment: str = ""
+    *, activity: OutreachActivity, actor: User, comment: str = ""
 ) -> OutreachActivity:
     """Approve the current step. The evidence review needs every cited item verified; the last
     step freezes the content by storing its hash."""
@@ -198,7 +200,7 @@ def activity_approve(
 
 @transaction.atomic
 def activity_request_changes(
-    *, activity: OutreachActivity, actor: Any, comment: str
+    *, activity: OutreachActivity, actor: User, comment: str
 ) -> OutreachActivity:
     """Send an activity in review back to its owner, saying what must change."""
     locked = t.lock(activity)

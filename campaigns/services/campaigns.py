@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.audit import audit_context
 from accounts.errors import Conflict, InvalidInput, InvalidTransition, full_clean
-from accounts.models import Role, Team
+from accounts.models import Role, Team, User
 from accounts.permissions import may, require
 from audiences.models import Audience
 from campaigns.models import (
@@ -33,7 +33,7 @@ DEFAULT_STEPS = (
 @transaction.atomic
 def campaign_create(
     *,
-    actor: Any,
+    actor: User,
     owner_team: Team,
     name: str,
     objective: str,
@@ -88,7 +88,7 @@ def campaign_create(
     return campaign
 
 
-_CAMPAIGN_STATUS_FLOW = {
+_CAMPAIGN_STATUS_FLOW: dict[str, set[str]] = {
     Campaign.Status.PLANNING: {Campaign.Status.ACTIVE, Campaign.Status.CLOSED},
     Campaign.Status.ACTIVE: {Campaign.Status.CLOSED},
     Campaign.Status.CLOSED: set(),
@@ -96,7 +96,7 @@ _CAMPAIGN_STATUS_FLOW = {
 
 
 @transaction.atomic
-def campaign_set_status(*, campaign: Campaign, actor: Any, status: str) -> Campaign:
+def campaign_set_status(*, campaign: Campaign, actor: User, status: str) -> Campaign:
     """Move a campaign from planning to active to closed (a lead's decision)."""
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     require(actor, "campaigns.manage", locked)
@@ -117,7 +117,7 @@ _LIVE = [s for s in ActivityStatus.values if s != ActivityStatus.CANCELLED]
 
 
 @transaction.atomic
-def campaign_update(*, campaign: Campaign, actor: Any, **changes: Any) -> Campaign:
+def campaign_update(*, campaign: Campaign, actor: User, **changes: Any) -> Campaign:
     """Change a campaign's framing (planner or lead of its owner team). Nothing its activities
     rely on may be pulled from under them: their audiences, their messages' themes and their
     dates stay in the campaign. A new speaker sends reviewed activities back for review."""

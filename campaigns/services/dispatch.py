@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +28,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_context
 from accounts.errors import Conflict, InvalidTransition, RuleViolation
+from accounts.models import User
 from accounts.permissions import may, require
 from audiences.models import BlackoutWindow
 from campaigns.models import ActivityEvent, ActivityStatus, Dispatch, OutreachActivity
@@ -231,7 +231,7 @@ def _unverified(activity: OutreachActivity) -> list[EvidenceItem]:
 
 
 @t.atomic
-def activity_retry(*, activity: OutreachActivity, actor: Any) -> OutreachActivity:
+def activity_retry(*, activity: OutreachActivity, actor: User) -> OutreachActivity:
     """A person sends a failed activity again: back to ``approved``, picked up by the next tick
     (at once if its time has passed). The approved content and evidence must still hold."""
     locked = t.lock(activity)
@@ -259,7 +259,7 @@ def activity_retry(*, activity: OutreachActivity, actor: Any) -> OutreachActivit
 
 @t.atomic
 def activity_mark_done(
-    *, activity: OutreachActivity, actor: Any, note: str = ""
+    *, activity: OutreachActivity, actor: User, note: str = ""
 ) -> OutreachActivity:
     """The responsible officer (or a planner) reports a manual activity carried out."""
     locked = t.lock(activity)
@@ -317,6 +317,7 @@ def approval_remind_overdue(*, now: datetime | None = None) -> list[int]:
     reminded = []
     for activity in overdue:
         waited = now - activity.waiting_since
+        assert activity.current_step is not None  # in review: activity_in_review_has_step
         t.record(
             activity,
             kind=Kind.REMINDED,

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -50,9 +51,20 @@ from campaigns.models import (
 from campaigns.services import _transitions as t
 from messaging.models import EvidenceItem
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 S = ActivityStatus
 Kind = ActivityEvent.Kind
 Result = Dispatch.Result
+
+
+class _DispatchChecks(TypedDict):
+    """What ``_lock_for_dispatch`` annotates on each activity it locks."""
+
+    last_retried_at: datetime | None
+    cites_unverified: bool
+    in_blackout: bool
 
 
 def lease() -> timedelta:
@@ -162,7 +174,9 @@ def _claim_due(activity_ids: Sequence[int], now: datetime) -> list[int]:
     return due
 
 
-def _lock_for_dispatch(activity_ids: Sequence[int], now: datetime) -> dict[int, OutreachActivity]:
+def _lock_for_dispatch(
+    activity_ids: Sequence[int], now: datetime
+) -> dict[int, WithAnnotations[OutreachActivity, _DispatchChecks]]:
     """Lock the activities' rows (only theirs: OF self; in key order, so two batches never wait
     on each other in a cycle) and read, in the same query, everything an attempt checks and
     sends: campaign, message, audience, segment, channel; whether a cited item is no longer
@@ -287,7 +301,7 @@ def dispatch_prepare_batch(
         review: list[tuple[OutreachActivity, str, str]] = []
         unverified: list[OutreachActivity] = []
         deferred: list[OutreachActivity] = []
-        sending: list[OutreachActivity] = []
+        sending: list[WithAnnotations[OutreachActivity, _DispatchChecks]] = []
         for pk in dict.fromkeys(mine):
             locked = rows.get(pk)
             if locked is None or locked.status != S.DISPATCHING:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import mailers
@@ -28,6 +30,7 @@ def _send(
 ) -> None:
     """One event: the usual e-mail. Several of one kind for the same people (a dispatch batch
     tells its owner of 50 sends): one e-mail listing them."""
+    context: dict[str, Any]
     if len(events) == 1:
         [event] = events
         template, context = "activity_event", {"event": event, "activity": event.activity}
@@ -64,12 +67,12 @@ def _send_batch(batch: int) -> tuple[int, bool]:
         sent: list[int] = []
         for event_id in pending:
             event = by_id.get(event_id)  # gone only if its activity was deleted
-            recipients = (
+            recipients: Sequence[str] = (
                 notification_recipients(event=event, step=steps[event_id], reviewers=reviewers)
                 if event
                 else []
             )
-            if recipients:
+            if event is not None and recipients:  # no event, no recipients
                 grouped[tuple(recipients), event.kind].append(event)
             else:
                 sent.append(event_id)

@@ -32,9 +32,9 @@ def saved_filter_create(*, owner: Any, name: str, query: str) -> SavedFilter:
     problems: dict[str, list[str]] = {}
     if not name:
         problems["name"] = ["Give the filter a name."]
-    elif len(name) > SavedFilter._meta.get_field("name").max_length:
+    elif len(name) > SavedFilter.NAME_LENGTH:
         problems["name"] = ["Keep the name under 100 characters."]
-    if len(kept) > SavedFilter._meta.get_field("query").max_length:
+    if len(kept) > SavedFilter.QUERY_LENGTH:
         problems["query"] = ["This filter is too long to save; narrow it down."]
     if problems:
         raise InvalidInput(problems)

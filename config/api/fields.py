@@ -43,8 +43,8 @@ class ScopedRelatedField(serializers.RelatedField):
             self.fail("does_not_exist", noun=self.noun)
         return found
 
-    def to_representation(self, value: Model) -> str:
-        return str(value.uuid)  # type: ignore[attr-defined]
+    def to_representation(self, value: Any) -> str:
+        return str(value.uuid)
 
 
 class NaiveDateTimeField(serializers.DateTimeField):

@@ -40,7 +40,9 @@ class FilterBackend(DjangoFilterBackend):
 class _StrictBooleanFormField(forms.NullBooleanField):
     widget = forms.TextInput
 
-    def to_python(self, value: Any) -> bool | None:
+    # A NullBooleanField's value may be None; django-stubs' own NullBooleanField ignores the
+    # same override error against BooleanField.
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if value in (None, ""):
             return None
         if value in ("true", "false"):

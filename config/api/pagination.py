@@ -6,6 +6,7 @@ while it defines ``APIView``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,7 +26,7 @@ class StableCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 
-    def get_page_size(self, request: Request) -> int:
+    def get_page_size(self, request: Request) -> int | None:
         """The requested page size; anything but a whole number from 1 to ``max_page_size`` is
         refused (400) rather than silently replaced by the default."""
         raw = request.query_params.get(self.page_size_query_param, "")
@@ -52,7 +53,9 @@ class StableCursorPagination(CursorPagination):
             ordering = (*ordering, "-pk" if descending else "pk")
         return ordering
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None):
+    def paginate_queryset(
+        self, queryset: QuerySet | Sequence[Any], request: Request, view: Any = None
+    ):
         try:
             return super().paginate_queryset(queryset, request, view)
         except (DjangoValidationError, ValueError, TypeError, OverflowError) as error:

@@ -179,4 +179,6 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = ProblemFieldErrorSerializer(many=True)
+    # A declared field, taken off the class by DRF's metaclass: it does not replace the
+    # serializer's own ``errors`` property, as the stubs (seeing a class attribute) suppose.
+    errors = ProblemFieldErrorSerializer(many=True)  # type: ignore[assignment]

@@ -43,5 +43,6 @@ class PDFRenderer(TextRenderer):
 
     media_type = "application/pdf"
     format = "pdf"
-    charset = None
+    # No charset in the Content-Type; a PDF body is bytes, so ``render`` never encodes with it.
+    charset = None  # type: ignore[assignment]
     render_style = "binary"

@@ -18,7 +18,9 @@ class _DynamicRateThrottle(SimpleRateThrottle):
     """Reads its rate from the settings at request time (DRF binds them at import)."""
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # The stubs type the rates as numbers (they are strings such as "100/minute") and the
+        # scope as optional (every subclass here names one).
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value, arg-type]
 
 
 class TokenRateThrottle(_DynamicRateThrottle):

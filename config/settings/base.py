@@ -253,7 +253,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesyste
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport with one change: a message is written aside and renamed into
     # the queue, so a polling worker never reads it half-written (kombu #1551; config/broker.py).
-    CELERY_BROKER_TRANSPORT = "config.broker:AtomicFilesystemTransport"
+    CELERY_BROKER_TRANSPORT: str | None = "config.broker:AtomicFilesystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

@@ -209,4 +209,6 @@ class MessageCreateInput(MessageUpdateInput):
     marking = serializers.ChoiceField(
         choices=Marking.choices, required=False, help_text="Defaults to the theme's marking."
     )
-    citations = CitationInput(many=True, required=False, max_length=100)
+    # DRF hands ``max_length`` to the ListSerializer that ``many=True`` builds; the stubs'
+    # BaseSerializer.__init__ does not list ListSerializer's own arguments.
+    citations = CitationInput(many=True, required=False, max_length=100)  # type: ignore[call-arg]

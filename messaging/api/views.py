@@ -12,9 +12,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import Marking
 from config.api.filters import json_list_contains
 from config.api.serializers import render, validated
@@ -67,13 +67,13 @@ class ThemeViewSet(ReadViewSet):
         return selectors.theme_list(user=self.request.user)
 
     @extend_schema(request=ThemeCreateInput, responses={201: ThemeOutput})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         data = validated(ThemeCreateInput, request)
         theme = services.theme_create(actor=request.user, **data)
         return Response(render(ThemeOutput, theme, request), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ThemeUpdateInput, responses=ThemeOutput)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         theme = self.get_object()
         data = validated(ThemeUpdateInput, request)
         theme = services.theme_update(theme=theme, actor=request.user, **data)
@@ -120,13 +120,13 @@ class EvidenceViewSet(ReadViewSet):
         return Response(render(EvidenceOutput, fresh, self.request), status=code)
 
     @extend_schema(request=EvidenceCreateInput, responses={201: EvidenceOutput})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         data = validated(EvidenceCreateInput, request)
         evidence = services.evidence_create(actor=request.user, **data)
         return self._render(evidence, status.HTTP_201_CREATED)
 
     @extend_schema(request=EvidenceUpdateInput, responses=EvidenceOutput)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         evidence = self.get_object()
         data = validated(EvidenceUpdateInput, request)
         return self._render(services.evidence_update(evidence=evidence, actor=request.user, **data))
@@ -135,7 +135,7 @@ class EvidenceViewSet(ReadViewSet):
         operation_id="evidence_verify", request=EvidenceVerifyInput, responses=EvidenceOutput
     )
     @action(detail=True, methods=["post"])
-    def verify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def verify(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Mark the evidence verified (reviewer or lead of its owner team)."""
         evidence = self.get_object()
         data = validated(EvidenceVerifyInput, request)
@@ -145,7 +145,7 @@ class EvidenceViewSet(ReadViewSet):
         operation_id="evidence_dispute", request=EvidenceWithdrawInput, responses=EvidenceOutput
     )
     @action(detail=True, methods=["post"])
-    def dispute(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def dispute(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Mark the evidence disputed: approved activities citing it are recalled."""
         evidence = self.get_object()
         data = validated(EvidenceWithdrawInput, request)
@@ -157,7 +157,7 @@ class EvidenceViewSet(ReadViewSet):
         operation_id="evidence_retract", request=EvidenceWithdrawInput, responses=EvidenceOutput
     )
     @action(detail=True, methods=["post"])
-    def retract(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def retract(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Retract the evidence for good: approved activities citing it are recalled."""
         evidence = self.get_object()
         data = validated(EvidenceWithdrawInput, request)
@@ -199,7 +199,7 @@ class EvidenceViewSet(ReadViewSet):
         ],
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
-    def import_csv(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def import_csv(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Import evidence items from a CSV file: every row or none; each problem names its
         row (the header is row 1) and column."""
         data = validated(EvidenceImportInput, request)
@@ -242,14 +242,14 @@ class MessageViewSet(ReadViewSet):
         return Response(render(MessageOutput, fresh, self.request), status=code)
 
     @extend_schema(request=MessageCreateInput, responses={201: MessageOutput})
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         data = validated(MessageCreateInput, request)
         citations = [(c["evidence"], c["sentence"]) for c in data.pop("citations", [])]
         message = services.message_create(actor=request.user, citations=citations, **data)
         return self._render(message, status.HTTP_201_CREATED)
 
     @extend_schema(request=MessageUpdateInput, responses=MessageOutput)
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Edit the text: a new version is kept, and activities approved with the old text go
         back for review."""
         message = self.get_object()
@@ -260,7 +260,7 @@ class MessageViewSet(ReadViewSet):
         operation_id="messages_citations_add", request=CitationInput, responses={201: MessageOutput}
     )
     @action(detail=True, methods=["post"])
-    def citations(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def citations(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Cite evidence for a sentence of the message."""
         message = self.get_object()
         data = validated(CitationInput, request)
@@ -274,7 +274,7 @@ class MessageViewSet(ReadViewSet):
         responses={204: None},
     )
     @action(detail=True, methods=["delete"], url_path=r"citations/(?P<evidence_id>[^/]+)")
-    def remove_citation(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def remove_citation(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
         """Remove a citation; activities approved with it go back for review."""
         message = self.get_object()
         try:
