@@ -32,6 +32,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """An inline shown on its parent's page and never changed there: its rows are governed
+    by the services (DESIGN.md §8, the admin is not an authoring path)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ServiceAdminMixin:
     """Admin pages whose writes go through services: a domain refusal becomes an error message
     on the page (the transaction rolls back), never a server error."""
@@ -70,10 +87,9 @@ class TeamScopedAdminMixin:
         return queryset.visible_to(user)  # type: ignore[attr-defined]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
+    # Roles decide who may approve what; no service changes them yet, so the admin only shows.
     model = Membership
-    extra = 1
-    autocomplete_fields = ["user"]
 
 
 @admin.register(User)
@@ -98,7 +114,9 @@ class TeamAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    """Read-only: a role decides who may approve what (four eyes), so it is not edited here."""
+
     list_display = ("user", "team", "role")
     list_filter = ("role", "team")
     search_fields = ("user__username", "team__name")

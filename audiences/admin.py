@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from accounts.admin import TeamScopedAdminMixin
+from accounts.admin import ReadOnlyAdmin, TeamScopedAdminMixin
 from audiences.models import Audience, BlackoutWindow, Channel, Country, Segment
 
 
@@ -39,7 +39,10 @@ class SegmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Channel)
-class ChannelAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+class ChannelAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    """Read-only: a channel's destination must pass the outbound URL policy, which
+    ``channel_create`` / ``channel_update`` check (use the API)."""
+
     list_display = ("name", "kind", "owner_team", "is_active")
     list_filter = ("kind", "owner_team", "is_active")
     search_fields = ("name",)

@@ -81,11 +81,18 @@ UI_PAGES = {
     "coverage": lambda world: "/coverage/",
     "evidence list": lambda world: "/evidence/",
     "reports": lambda world: "/reports/",
+    "activity list": lambda world: "/activities/",
+    "activity list filtered": lambda world: (
+        f"/activities/?q=bulk&status=approved&status=in_review"
+        f"&campaign={world.campaign.uuid}&sort=-updated"
+    ),
+    "activity CSV": lambda world: "/activities/export.csv?q=review",
+    "approval queue": lambda world: "/approvals/",
 }
 
 
 def p2_ui_queries(scale: float) -> list[Result]:
-    """SQL queries per UI page with 500 activities ÷ with 10."""
+    """SQL queries per UI page with 500 activities (and 500 in review) ÷ with 10 (and 10)."""
     world = w.build("p2ui")
     client = Client()
     client.force_login(world.reviewer)
@@ -101,8 +108,10 @@ def p2_ui_queries(scale: float) -> list[Result]:
         return counts
 
     w.bulk_activities(world, 10)
+    w.bulk_in_review(world, 10)  # what the reviewer's approval queue lists
     small = count_queries()
     w.bulk_activities(world, 490)
+    w.bulk_in_review(world, 490)
     large = count_queries()
     return [
         Result(

@@ -102,6 +102,30 @@ def bulk_activities(world: World, count: int, *, status: str = ActivityStatus.AP
     )
 
 
+def bulk_in_review(world: World, count: int) -> None:
+    """``count`` more activities in one INSERT, waiting at the evidence review (the reviewer's
+    step) for one to ``count`` minutes, as the approval queue lists them."""
+    now = timezone.now()
+    step = world.campaign.approval_policy.steps.order_by("order").first()
+    OutreachActivity.objects.bulk_create(
+        OutreachActivity(
+            campaign=world.campaign,
+            title=f"Bulk review {n}",
+            audience=world.audience,
+            message=world.message,
+            channel=world.channel,
+            owner=world.planner,
+            submitted_by=world.planner,
+            submitted_at=now - dt.timedelta(minutes=1 + n),
+            step_since=now - dt.timedelta(minutes=1 + n),
+            status=ActivityStatus.IN_REVIEW,
+            current_step=step,
+            scheduled_at=now + dt.timedelta(days=7, minutes=n),
+        )
+        for n in range(count)
+    )
+
+
 def in_sign_off(world: World, count: int) -> list[OutreachActivity]:
     """``count`` activities through the real workflow, waiting at the sign-off step."""
     when = timezone.now() + dt.timedelta(days=7)

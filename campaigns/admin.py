@@ -7,7 +7,13 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin, TeamScopedAdminMixin, staff_user
+from accounts.admin import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceAdminMixin,
+    TeamScopedAdminMixin,
+    staff_user,
+)
 from accounts.models import User
 from campaigns import services
 from campaigns.models import (
@@ -23,6 +29,7 @@ from campaigns.models import (
     PendingNotification,
     ReportRun,
     ReportSubscription,
+    SavedFilter,
 )
 
 
@@ -37,21 +44,19 @@ class ActivityScopedAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+class CampaignAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    """Read-only: ``campaign_create`` gives a campaign its approval policy and
+    ``campaign_update`` / ``campaign_set_status`` check who may change it (use the UI or API)."""
+
     list_display = ("name", "owner_team", "attributed_to", "status", "starts_on", "ends_on")
     list_filter = ("status", "owner_team")
     search_fields = ("name", "objective", "attributed_to")
-    filter_horizontal = ("collaborating_teams", "audiences", "themes")
-    readonly_fields = ("created_by",)
-
-    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
-        if not change:
-            obj.created_by = staff_user(request)
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(ApprovalStep)
-class ApprovalStepAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+class ApprovalStepAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    """Read-only: the steps decide who signs off, and no change to them would be audited."""
+
     def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(policy__campaign__in=Campaign.objects.visible_to(user))
 
@@ -59,13 +64,12 @@ class ApprovalStepAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("policy__campaign",)
 
 
-class ApprovalStepInline(admin.TabularInline):
+class ApprovalStepInline(ReadOnlyInline):
     model = ApprovalStep
-    extra = 0
 
 
 @admin.register(ApprovalPolicy)
-class ApprovalPolicyAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+class ApprovalPolicyAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
     def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(campaign__in=Campaign.objects.visible_to(user))
 
@@ -123,6 +127,9 @@ class OutreachActivityAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.Model
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return (*self.readonly_fields, "campaign") if obj else self.readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an activity is cancelled (audited), never deleted
 
     def save_model(
         self, request: HttpRequest, obj: OutreachActivity, form: ModelForm, change: bool
@@ -231,3 +238,13 @@ class HeartbeatAdmin(ReadOnlyAdmin):
     """When the scheduler and a worker last beat (written by those processes; see /health/)."""
 
     list_display = ("name", "at")
+
+
+@admin.register(SavedFilter)
+class SavedFilterAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    def scope(self, queryset: QuerySet, user: Any) -> QuerySet:
+        return queryset.filter(owner=user)
+
+    list_display = ("name", "owner", "query", "created_at")
+    list_select_related = ("owner",)
+    search_fields = ("name", "owner__username")

@@ -115,3 +115,7 @@ class CommentForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Save these filters as")

@@ -235,6 +235,16 @@ def waiting_for(*, user: User) -> QuerySet[OutreachActivity]:
     return activity_list(user=user).filter(pk__in=mine).order_by("submitted_at", "pk")
 
 
+def approval_queue(*, user: Any) -> QuerySet[OutreachActivity]:
+    """What ``waiting_for`` gives (the user may approve it now, four eyes kept), the longest
+    waiting at its current step first."""
+    return (
+        waiting_for(user=user)
+        .select_related("submitted_by")
+        .order_by(F("step_since").asc(nulls_last=True), "submitted_at", "pk")
+    )
+
+
 # The same colours as the status badges in static/css/candor.css.
 STATUS_COLOURS = {
     "draft": "#b0bec5",

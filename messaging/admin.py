@@ -4,7 +4,13 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin import ReadOnlyAdmin, ServiceAdminMixin, TeamScopedAdminMixin, staff_user
+from accounts.admin import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceAdminMixin,
+    TeamScopedAdminMixin,
+    staff_user,
+)
 from accounts.models import User
 from messaging import services
 from messaging.models import (
@@ -26,14 +32,15 @@ class ThemeAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(EvidenceItem)
-class EvidenceItemAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
+class EvidenceItemAdmin(TeamScopedAdminMixin, ServiceAdminMixin, ReadOnlyAdmin):
+    """Read-only but for the verify action, which calls the service: a change of a claim or
+    a source would skip the recall of the activities relying on it."""
+
     list_display = ("claim", "publisher", "admiralty_code", "status", "owner_team", "marking")
     list_filter = ("status", "source_reliability", "information_credibility", "marking")
     search_fields = ("claim", "publisher", "source_url")
-    # Verification changes only through the services (dispute and retract need a reason:
-    # use the UI or the API); the admin shows who changed it, when and why.
-    readonly_fields = ("status", "status_changed_by", "status_changed_at", "status_reason")
-    filter_horizontal = ("shared_with",)
+    # Dispute and retract need a reason: use the UI or the API. The admin shows who changed
+    # the status, when and why.
     actions = ["verify"]
 
     @admin.action(description="Verify the selected evidence")
@@ -46,19 +53,18 @@ class EvidenceItemAdmin(TeamScopedAdminMixin, ServiceAdminMixin, admin.ModelAdmi
         )
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(ReadOnlyInline):
     model = Citation
-    extra = 0
-    autocomplete_fields = ["evidence"]
 
 
 @admin.register(Message)
-class MessageAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+class MessageAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
+    """Read-only: an edit must bump the version, keep a revision and recall approved
+    activities (``message_update``, ``citation_add``), which a model form would skip."""
+
     list_display = ("headline", "theme", "language", "audience", "version")
     list_filter = ("language", "theme")
     search_fields = ("headline", "body")
-    readonly_fields = ("version",)
-    filter_horizontal = ("shared_with",)
     inlines = [CitationInline]
 
 
@@ -81,7 +87,7 @@ class EvidenceStatusChangeAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(TeamScopedAdminMixin, admin.ModelAdmin):
+class CitationAdmin(TeamScopedAdminMixin, ReadOnlyAdmin):
     def scope(self, queryset: QuerySet, user: User) -> QuerySet:
         return queryset.filter(message__in=Message.objects.visible_to(user))
 

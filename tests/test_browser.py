@@ -106,3 +106,41 @@ def test_plan_review_sign_off_calendar_and_recall_in_the_browser(
     expect(page.locator("table.history")).to_contain_text("Recalled (evidence withdrawn)")
 
     assert problems == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_finding_work_by_keyboard_under_the_strict_csp(
+    live_server: Any, browser_page: tuple[Page, list[str]], world, draft, planner, reviewer
+) -> None:
+    from campaigns import services
+
+    services.activity_submit(activity=draft, actor=planner)
+    page, problems = browser_page
+    base = live_server.url
+    sign_in(page, base, "reviewer")
+    page.get_by_role("link", name="Approvals").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Waiting for me")).to_be_visible()
+    expect(page.locator("tbody")).to_contain_text(draft.title)
+    expect(page.locator("tbody")).to_contain_text("waiting 0")  # "0 minutes"
+
+    page.get_by_role("link", name="Activities", exact=True).focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("Title contains").fill("no such title")
+    page.keyboard.press("Enter")  # submits the GET form
+    expect(page.locator("tbody")).to_contain_text("No activity matches.")
+    assert "q=no+such+title" in page.url
+    page.get_by_label("Title contains").fill("Editors")
+    page.get_by_label("Scheduled to (UTC date, inclusive)").fill("2000-01-01")
+    page.get_by_label("Scheduled from (UTC date)").fill("2000-01-02")
+    page.get_by_label("Scheduled from (UTC date)").press("Enter")
+    expect(page.locator("#id_scheduled_to-error")).to_have_text("The end is before the start.")
+    expect(page.get_by_label("Title contains")).to_have_value("Editors")  # what was typed stays
+    page.get_by_label("Scheduled to (UTC date, inclusive)").fill("")
+    page.get_by_label("Scheduled from (UTC date)").fill("")
+    page.get_by_role("button", name="Filter").press("Enter")
+    expect(page.locator("tbody")).to_contain_text(draft.title)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").press("Enter")
+    assert draft.title in download.value.path().read_text(encoding="utf-8")
+    assert problems == []  # no console errors, no Content-Security-Policy violations

@@ -44,6 +44,12 @@ PARAMETERS = [
     "evidence",
     "sentence",
     "version",
+    "channel",
+    "owner",
+    "scheduled_from",
+    "scheduled_to",
+    "sort",
+    "name",
 ]
 SKIPPED_PREFIXES = ("admin/", "api/", "^api/", "__", "static/", "media/")
 

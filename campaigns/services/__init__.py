@@ -38,6 +38,7 @@ from campaigns.services.dispatch_send import (
 )
 from campaigns.services.heartbeats import heartbeat_record
 from campaigns.services.notifications import notifications_send_pending
+from campaigns.services.saved_filters import saved_filter_create, saved_filter_delete
 
 # The states from which withdrawn evidence recalls an activity (for previews in the UI).
 ALLOWED_FROM_RECALL = ALLOWED_FROM["recall"]
@@ -76,4 +77,6 @@ __all__ = [
     "report_send_due",
     "report_subscription_create",
     "report_subscription_update",
+    "saved_filter_create",
+    "saved_filter_delete",
 ]

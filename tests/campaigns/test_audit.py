@@ -73,27 +73,25 @@ def test_bulk_writes_are_recorded_row_by_row(team) -> None:
 
 
 def test_an_admin_save_is_recorded_with_the_signed_in_user(client, world, admin_user) -> None:
-    campaign = world.campaign
+    # A theme: the models the rules govern (a campaign, say) are read-only in the admin.
+    theme = world.theme
     client.force_login(admin_user)
     response = client.post(
-        f"/admin/campaigns/campaign/{campaign.pk}/change/",
+        f"/admin/messaging/theme/{theme.pk}/change/",
         {
-            "name": "Renamed in the admin",
-            "objective": campaign.objective,
-            "starts_on": campaign.starts_on.isoformat(),
-            "ends_on": campaign.ends_on.isoformat(),
-            "owner_team": campaign.owner_team_id,
-            "audiences": [world.audience.pk],
-            "themes": [world.theme.pk],
-            "attributed_to": campaign.attributed_to,
-            "status": "planning",
+            "title": "Renamed in the admin",
+            "summary": theme.summary,
+            "key_points": "[]",
+            "tags": "[]",
+            "owner_team": theme.owner_team_id,
+            "marking": theme.marking,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    row = CampaignEvent.objects.filter(pgh_obj=campaign).order_by("pgh_id").last()
-    assert row.name == "Renamed in the admin"
+    row = ThemeEvent.objects.filter(pgh_obj=theme).order_by("pgh_id").last()
+    assert row.title == "Renamed in the admin"
     assert row.pgh_context.metadata["user"] == admin_user.pk
-    assert row.pgh_context.metadata["url"].startswith("/admin/campaigns/campaign/")
+    assert row.pgh_context.metadata["url"].startswith("/admin/messaging/theme/")
 
 
 @pytest.mark.parametrize(
