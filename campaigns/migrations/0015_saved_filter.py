@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0011_activity_dispatching_has_claim"),
+        ("campaigns", "0014_audit_statement_level_with_deletes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
