@@ -50,6 +50,8 @@ def main() -> None:
         shot("import", "/evidence/import/", full=False)
         shot("coverage", "/coverage/")
         shot("evidence", "/evidence/?q=Pact")
+        shot("activities", "/activities/?sort=-scheduled_at")
+        shot("approvals", "/approvals/")
         page.goto(base + "/")
         page.click("section:first-of-type table a >> nth=0")
         page.screenshot(path=str(out / "approval.png"), full_page=True)
