@@ -50,7 +50,7 @@ def main() -> None:
         shot("import", "/evidence/import/", full=False)
         shot("coverage", "/coverage/")
         shot("evidence", "/evidence/?q=Pact")
-        shot("activities", "/activities/?sort=-scheduled_at")
+        shot("activities", "/activities/?sort=-scheduled")
         shot("approvals", "/approvals/")
         page.goto(base + "/")
         page.click("section:first-of-type table a >> nth=0")
