@@ -93,8 +93,12 @@ def burst(transport: str, folder: Path, n: int, *, timeout: float = 120) -> Burs
 def test_kombus_filesystem_transport_loses_half_written_messages_to_a_tight_reader(
     tmp_path: Path,
 ) -> None:
-    # Measured here: 25 of 1,000 and 345 of 5,000 read half-written (2 cores, ext4).
-    result = burst(STOCK, tmp_path, 1000)
+    # Measured here: 25 of 1,000 and 345 of 5,000 read half-written (2 cores, ext4). A race
+    # shows at random: up to five bursts (a loaded machine once gave a clean one), not more.
+    for attempt in range(5):
+        result = burst(STOCK, tmp_path / f"burst-{attempt}", 1000)
+        if result.unreadable:
+            break
     assert result.unreadable >= 1
     assert result.lost == result.unreadable
 
