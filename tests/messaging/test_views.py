@@ -164,3 +164,15 @@ def test_the_evidence_picker_knows_nothing_of_another_teams_red_message(
     panel = client.get("/messages/citations/", {"message": secret.uuid}).content.decode()
     assert escape(secret.headline) not in panel
     assert client.post(f"/messages/{secret.uuid}/cite/", {}).status_code == 404
+
+
+def test_the_page_links_of_a_filtered_list_keep_every_filter(client, reviewer, team) -> None:
+    # The shared page links kept only the search text: page 2 of "verified, rated B" was page 2
+    # of everything.
+    EvidenceFactory.create_batch(26, owner_team=team, verified=True)
+    EvidenceFactory(owner_team=team, claim="An unverified item")
+    client.force_login(reviewer)
+    page = client.get("/evidence/", {"status": "verified", "reliability": "B"}).content.decode()
+    assert 'href="?status=verified&amp;reliability=B&amp;page=2"' in page
+    second = client.get("/evidence/", {"status": "verified", "reliability": "B", "page": 2})
+    assert "An unverified item" not in second.content.decode()
